@@ -1,0 +1,53 @@
+# hf_tokenembed — `make demo` runs the main job on offline defaults, `make test` runs the tests.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+DATA ?= runs/data
+MODEL ?= runs/raw-minilm
+INDEX ?= runs/index
+
+.PHONY: setup wordnet demo test test-fast lint style bench clean
+
+setup: $(VENV)/.installed
+
+# Idempotent: re-runs only when the packaging files change. torch first, so pip keeps the local CPU build.
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	$(MAKE) --no-print-directory wordnet
+	touch $@
+
+wordnet:
+	@if [ -f /usr/share/wordnet/data.noun ]; then \
+		echo "WordNet 3.0 found under /usr/share/wordnet"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wordnet-base wordnet-sense-index; \
+	else \
+		echo "No apt-get here: install WordNet with: $(PY) -c 'import nltk; nltk.download(\"wordnet\")'"; \
+	fi
+
+demo: setup
+	$(VENV)/bin/hf-tokenembed demo
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+style: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	cd benchmarks && ../$(PY) bench_encode.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache *.egg-info
