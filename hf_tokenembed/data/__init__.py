@@ -1,0 +1,50 @@
+"""The data layer: corpora, vocabulary, multi-word expressions, offline WordNet and evaluation sets, built into a
+folder of ``datasets`` tables by :func:`build_data` (``hf-tokenembed data build``)."""
+
+from __future__ import annotations
+
+from .build import SUMMARY_KEYS, build_data, format_summary, load_data
+from .corpora import CORPUS_SOURCES, hash_split, iter_documents, load_corpus, normalize_text, split_sentences
+from .eval_sets import (
+    EVAL_SETS,
+    build_mwe_gloss_pairs,
+    build_reconstruction_set,
+    build_synonym_pairs,
+    build_wic_pairs,
+    lemma_split,
+)
+from .mwe import build_mwes, count_ngrams, mine_collocations, npmi, wordnet_mwes
+from .vocab import build_vocab
+from .wordnet import Sense, WordNet, assemble_wordnet, build_homographs, build_senses, find_wordnet, load_wordnet
+
+__all__ = [
+    "CORPUS_SOURCES",
+    "EVAL_SETS",
+    "SUMMARY_KEYS",
+    "Sense",
+    "WordNet",
+    "assemble_wordnet",
+    "build_data",
+    "build_homographs",
+    "build_mwe_gloss_pairs",
+    "build_mwes",
+    "build_reconstruction_set",
+    "build_senses",
+    "build_synonym_pairs",
+    "build_vocab",
+    "build_wic_pairs",
+    "count_ngrams",
+    "find_wordnet",
+    "format_summary",
+    "hash_split",
+    "iter_documents",
+    "lemma_split",
+    "load_corpus",
+    "load_data",
+    "load_wordnet",
+    "mine_collocations",
+    "normalize_text",
+    "npmi",
+    "split_sentences",
+    "wordnet_mwes",
+]
