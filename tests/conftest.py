@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 from transformers import AutoTokenizer, BertConfig, BertModel
@@ -44,3 +45,39 @@ def tiny_model(_tiny_model) -> TokenEmbedder:
 def minilm_model() -> TokenEmbedder:
     """The real packaged MiniLM (slow tests only); do not modify it."""
     return TokenEmbedder(TokenEmbedderConfig(backbone=DEFAULT_BACKBONE)).eval()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Assemble WordNet into a per-session cache, never the user's."""
+    old = os.environ.get("HF_TOKENEMBED_CACHE")
+    os.environ["HF_TOKENEMBED_CACHE"] = str(tmp_path_factory.mktemp("hf_tokenembed_cache"))
+    yield
+    if old is None:
+        os.environ.pop("HF_TOKENEMBED_CACHE", None)
+    else:
+        os.environ["HF_TOKENEMBED_CACHE"] = old
+
+
+_SUBJECTS = ["The bank", "A farmer", "The river", "Our teacher", "The committee", "A journalist", "The car"]
+_VERBS = ["approved", "watched", "crossed", "visited", "described", "repaired", "followed"]
+_OBJECTS = [
+    "the new loan for the school", "the muddy bank of the stream", "a red herring in the story",
+    "the old bridge near New York", "an automobile on the road", "the happy children in the park",
+    "the interest rates again", "the boats on the water",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory) -> str:
+    """A data folder built from a small generated corpus (needs WordNet)."""
+    from hf_tokenembed.data import build_data
+
+    folder = tmp_path_factory.mktemp("tiny-data")
+    sentences = [
+        f"{s} {v} {o} on day {i}."
+        for i, (s, v, o) in enumerate((s, v, o) for s in _SUBJECTS for v in _VERBS for o in _OBJECTS)
+    ]
+    (folder / "corpus.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    build_data(str(folder / "corpus.txt"), folder / "data", min_freq=1, wordfreq_top=500, progress=False)
+    return str(folder / "data")

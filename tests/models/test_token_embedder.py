@@ -174,3 +174,21 @@ def test_minilm_context_separates_bank_senses():
     spans = [(s.index("bank"), s.index("bank") + 4) for s in sentences]
     v = raw.encode_in_context(sentences, spans=spans)
     assert float(v[0] @ v[1]) > float(v[0] @ v[2])
+
+
+def test_forward_from_frozen_matches_full_forward(tiny_model):
+    """Cached bottom-layer states + the trainable top layers give exactly the full forward."""
+    with torch.no_grad():
+        for name, param in tiny_model.named_parameters():
+            if "lora_B" in name:
+                param.add_(0.1)
+    features = tiny_model.tokenize(["We sat on the river bank.", "A cat."], spans=[(20, 24), (2, 5)])
+    batch = tiny_model.collate(features, [0, 1])
+    with torch.no_grad():
+        full = tiny_model(**batch)
+        states = tiny_model.backbone(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True
+        ).hidden_states[tiny_model.frozen_layers]
+        cached = tiny_model.forward_from_frozen(states, batch["attention_mask"], batch["span_mask"])
+    assert tiny_model.frozen_layers == 2
+    torch.testing.assert_close(cached.embeddings, full.embeddings, atol=1e-5, rtol=1e-5)

@@ -176,27 +176,63 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
 
     def forward(
         self,
-        input_ids: torch.Tensor,
+        input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         span_mask: torch.Tensor | None = None,
+        frozen_states: torch.Tensor | None = None,
         return_dict: bool | None = None,
         **kwargs,
     ) -> TokenEmbedderOutput | tuple:
-        """Embed a batch. With `span_mask`, mean-pool only the tokens it marks (a word in context)."""
+        """Embed a batch. With `span_mask`, mean-pool only the tokens it marks (a word in context).
+
+        With `frozen_states` (cached outputs of the `frozen_layers` bottom layers) instead of `input_ids`, only the
+        trainable top layers and the head run.
+        """
+        if (input_ids is None) == (frozen_states is None):
+            raise ValueError("pass exactly one of `input_ids` and `frozen_states`")
         if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        hidden = self.backbone(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
+            attention_mask = torch.ones((frozen_states if input_ids is None else input_ids).shape[:2], dtype=torch.long)
+        if frozen_states is not None:
+            output = self.forward_from_frozen(frozen_states, attention_mask.to(frozen_states.device), span_mask)
+        else:
+            hidden = self.backbone(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            output = self._pool_and_project(hidden, attention_mask, span_mask)
+        return output if return_dict is not False else output.to_tuple()
+
+    @property
+    def frozen_layers(self) -> int:
+        """Number of bottom encoder layers that never train (their outputs can be cached)."""
+        return self.backbone.config.num_hidden_layers - self.config.lora_layers
+
+    def forward_from_frozen(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor,
+        span_mask: torch.Tensor | None = None,
+    ) -> TokenEmbedderOutput:
+        """Finish a forward pass from the cached output of the frozen bottom layers (`frozen_layers`)."""
+        from transformers.masking_utils import create_bidirectional_mask
+
+        mask = create_bidirectional_mask(
+            config=self.backbone.config, inputs_embeds=hidden_states, attention_mask=attention_mask
+        )
+        for layer in self.backbone.encoder.layer[self.frozen_layers :]:
+            hidden_states = layer(hidden_states, mask)
+        return self._pool_and_project(hidden_states, attention_mask, span_mask)
+
+    def _pool_and_project(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, span_mask: torch.Tensor | None
+    ) -> TokenEmbedderOutput:
         if span_mask is not None:
             mask = span_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         else:
             pooled = self.pool(hidden, attention_mask)
         embeddings = F.normalize(self.head(pooled) if self.head is not None else pooled, dim=-1)
-        output = TokenEmbedderOutput(embeddings=embeddings, pooled=pooled, last_hidden_state=hidden)
-        return output if return_dict is not False else output.to_tuple()
+        return TokenEmbedderOutput(embeddings=embeddings, pooled=pooled, last_hidden_state=hidden)
 
     # ----------------------------------------------------------------------------------------------- encoding
     def encode_words(

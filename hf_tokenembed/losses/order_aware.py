@@ -1,0 +1,308 @@
+"""Order-aware sentence loss: word-swapped / shuffled copies are hard negatives, distillation keeps the geometry."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .functional import check_scale, cosine_matrix, embed_columns, embed_features, masked_info_nce
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["OrderAwareSentenceLoss", "perturb_word_order"]
+
+_TRAILING_PUNCTUATION = ".!?;:…"
+_MAX_SHUFFLE_TRIES = 50
+PositiveView = Literal["auto", "teacher", "dropout", "detached"]
+
+
+def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = None) -> list[str]:
+    """`k` copies of `sentence` with its words reordered: one two-word swap first, then full shuffles.
+
+    Words are whitespace-separated; sentence-final punctuation stays at the end. No copy equals the original, and
+    copies are distinct while enough distinct orders exist.
+
+    Args:
+        sentence: The sentence, at least 3 words.
+        k: Number of copies.
+        rng: A `random.Random` (or an int seed); the same seed gives the same copies.
+
+    Raises:
+        ValueError: If the sentence has fewer than 3 words, or all its words are equal (no other order exists).
+    """
+    if not isinstance(sentence, str):
+        raise TypeError(f"`sentence` must be a string, got {type(sentence).__name__}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"`k` must be a positive int, got {k!r}")
+    if rng is None or isinstance(rng, int) and not isinstance(rng, bool):
+        rng = random.Random(rng)
+    if not isinstance(rng, random.Random):
+        raise TypeError(f"`rng` must be a random.Random or an int seed, got {type(rng).__name__}")
+    words = sentence.split()
+    tail = ""
+    if words and len(words[-1]) > 1 and words[-1][-1] in _TRAILING_PUNCTUATION:
+        stripped = words[-1].rstrip(_TRAILING_PUNCTUATION)
+        if stripped:
+            tail = words[-1][len(stripped) :]
+            words[-1] = stripped
+    if len(words) < 3:
+        raise ValueError(f"`sentence` needs at least 3 words to perturb its order, got {len(words)}: {sentence!r}")
+    if len(set(words)) < 2:
+        raise ValueError(f"`sentence` has no other word order (all words are equal): {sentence!r}")
+
+    original = tuple(words)
+    seen = {original}
+    out: list[tuple[str, ...]] = []
+    pairs = [(i, j) for i in range(len(words)) for j in range(i + 1, len(words)) if words[i] != words[j]]
+    i, j = rng.choice(pairs)
+    swapped = list(words)
+    swapped[i], swapped[j] = swapped[j], swapped[i]
+    out.append(tuple(swapped))
+    seen.add(out[-1])
+    while len(out) < k:
+        candidate = None
+        for _ in range(_MAX_SHUFFLE_TRIES):
+            shuffled = list(words)
+            rng.shuffle(shuffled)
+            if tuple(shuffled) not in seen:
+                candidate = tuple(shuffled)
+                break
+        if candidate is None:  # every distinct order is used: repeat one (still never the original)
+            candidate = rng.choice(out)
+        out.append(candidate)
+        seen.add(candidate)
+    return [" ".join(copy) + tail for copy in out]
+
+
+class OrderAwareSentenceLoss(nn.Module):
+    def __init__(
+        self,
+        model: nn.Module,
+        scale: float = 20.0,
+        distill_weight: float = 1.0,
+        teacher: nn.Module | None = None,
+        positive_view: PositiveView = "auto",
+    ) -> None:
+        """
+        Make sentence vectors sensitive to word order without losing the backbone's sentence geometry.
+
+        Two terms, returned as named parts:
+
+        - ``contrastive``: InfoNCE where the anchor is the sentence's vector, the positive is a second view of the
+          same sentence, and the negatives are its own word-swapped / shuffled copies (hard negatives, from
+          :func:`perturb_word_order`) plus every other sentence and copy in the batch. A mean-pooled bag of words
+          gives a copy the same vector as the original, so this term is what teaches order.
+        - ``distill``: ``distill_weight`` times the MSE between the student's in-batch cosine matrix of the
+          original sentences and the frozen teacher's (the raw backbone), in the spirit of Reimers & Gurevych
+          2020. It keeps which sentences are close to which, so STS-style quality does not regress while the
+          contrastive term moves things.
+
+        The positive view (``positive_view``):
+
+        - ``"teacher"``: the teacher's vector of the sentence. Sound only when student and teacher vectors live in
+          the same space: a TokenEmbedder's sentence vectors are its backbone's pooled output, and the teacher is
+          the frozen backbone. ``"auto"`` picks it whenever a teacher is given and the dims match, so when the
+          student's vectors pass through a projection of the same size (e.g. ``to_sentence_transformer()`` with
+          the token head), set ``positive_view="dropout"`` explicitly.
+        - ``"dropout"``: a second forward pass of the same sentence under dropout (SimCSE); needs train mode and
+          dropout in the model.
+        - ``"detached"``: the anchor's own vector, detached. Its logit is the constant ``scale``, so the term only
+          pushes the negatives (above all the perturbed copies) below the sentence itself; the distillation term
+          keeps the rest of the geometry from drifting.
+        - ``"auto"`` (default): teacher if its dim matches, else dropout when the model is training, else detached.
+
+        Args:
+            model: SentenceTransformer (or TokenEmbedder) whose sentence vectors are trained.
+            scale: Inverse temperature of the cosine logits.
+            distill_weight: Weight of the distillation term (>= 0; 0 disables it).
+            teacher: Frozen SentenceTransformer giving the reference geometry (normally the raw backbone). Without
+                it the distillation term is 0.
+            positive_view: How the positive is made; see above.
+
+        References:
+            - Reimers & Gurevych 2020, Making Monolingual Sentence Embeddings Multilingual using Knowledge
+              Distillation: https://arxiv.org/abs/2004.09813
+            - Gao et al. 2021, SimCSE (dropout views as positives): https://arxiv.org/abs/2104.08821
+
+        Requirements:
+            1. (sentence, perturbed_1, ..., perturbed_k) tuples, k >= 1, all rows with the same k.
+
+        Inputs:
+            +-------------------------------------------------+--------+
+            | Inputs                                          | Labels |
+            +=================================================+========+
+            | (sentence, perturbed_1, ..., perturbed_k)       | none   |
+            +-------------------------------------------------+--------+
+
+        Relations:
+            - sentence-transformers' ``MSELoss`` distils the vectors themselves; here only the cosine matrix is
+              matched, which lets the student's space rotate or change dimension.
+            - :class:`MultiNegativeRankingLoss` is the contrastive term with mined (not generated) negatives.
+
+        Example:
+            ::
+
+                import random
+                from datasets import Dataset
+                from hf_tokenembed.losses import OrderAwareSentenceLoss, perturb_word_order
+
+                rng = random.Random(0)
+                sentences = ["the dog bit the man", "she sold the old car"]
+                copies = [perturb_word_order(s, k=2, rng=rng) for s in sentences]
+                train_dataset = Dataset.from_dict({
+                    "sentence": sentences,
+                    "perturbed_1": [c[0] for c in copies],
+                    "perturbed_2": [c[1] for c in copies],
+                })
+                loss = OrderAwareSentenceLoss(model, teacher=raw_backbone_sentence_transformer)
+                trainer = SentenceTransformerTrainer(model=model, train_dataset=train_dataset, loss=loss)
+                trainer.train()
+        """
+        super().__init__()
+        self.model = model
+        self.scale = check_scale(scale)
+        if isinstance(distill_weight, bool) or not isinstance(distill_weight, (int, float)):
+            raise TypeError(f"`distill_weight` must be a number, got {type(distill_weight).__name__}")
+        if not distill_weight >= 0 or distill_weight == float("inf"):
+            raise ValueError(f"`distill_weight` must be a finite number >= 0, got {distill_weight!r}")
+        self.distill_weight = float(distill_weight)
+        if teacher is not None and not isinstance(teacher, nn.Module):
+            raise TypeError(f"`teacher` must be a SentenceTransformer or None, got {type(teacher).__name__}")
+        self.teacher = teacher
+        if teacher is not None:
+            teacher.requires_grad_(False)
+        if positive_view not in ("auto", "teacher", "dropout", "detached"):
+            raise ValueError(
+                f"`positive_view` must be 'auto', 'teacher', 'dropout' or 'detached', got {positive_view!r}"
+            )
+        if positive_view == "teacher" and teacher is None:
+            raise ValueError("`positive_view`='teacher' needs a `teacher`")
+        self.positive_view = positive_view
+
+    def forward(
+        self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """The named parts (``contrastive``, ``distill``), which sum to the total (the trainer sums dict parts)."""
+        sentence_features = list(sentence_features)
+        if len(sentence_features) < 2:
+            raise ValueError("`sentence_features` must hold the sentence column and at least one perturbed column")
+        clean_features = dict(sentence_features[0])  # the model writes its outputs into the dicts it is given
+        embeddings = embed_columns(self.model, sentence_features, output="pooled")
+        anchor, perturbed = embeddings[0], torch.stack(embeddings[1:], dim=1)
+        teacher_anchor = None
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher_anchor = embed_features(self.teacher, dict(clean_features), output="pooled")
+        positive = None
+        view = self._resolve_view(anchor, teacher_anchor)
+        if view == "teacher":
+            positive = teacher_anchor
+        elif view == "dropout":
+            positive = embed_features(self.model, dict(clean_features), output="pooled")
+        parts = self.compute_loss_from_embeddings(anchor, perturbed, positive=positive, teacher_anchor=teacher_anchor)
+        parts.pop("loss")
+        return parts
+
+    def _resolve_view(self, anchor: Tensor, teacher_anchor: Tensor | None) -> str:
+        if self.positive_view != "auto":
+            if self.positive_view == "teacher" and teacher_anchor is not None and teacher_anchor.shape != anchor.shape:
+                raise ValueError(
+                    f"`positive_view`='teacher' needs teacher vectors of the student's dim {anchor.shape[-1]}, "
+                    f"got {teacher_anchor.shape[-1]}"
+                )
+            return self.positive_view
+        if teacher_anchor is not None and teacher_anchor.shape == anchor.shape:
+            return "teacher"
+        if self.model.training and any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model.modules()):
+            return "dropout"
+        return "detached"
+
+    def compute_loss_from_embeddings(
+        self,
+        anchor: Tensor,
+        perturbed: Tensor,
+        *,
+        positive: Tensor | None = None,
+        teacher_anchor: Tensor | None = None,
+    ) -> dict[str, Tensor]:
+        """The named parts from embeddings.
+
+        Args:
+            anchor: `(B, d)` vectors of the original sentences.
+            perturbed: `(B, k, d)` vectors of each sentence's reordered copies.
+            positive: `(B, d)` second view of each sentence; None uses the detached anchor.
+            teacher_anchor: `(B, h)` frozen teacher vectors of the original sentences; None skips distillation.
+
+        Returns:
+            ``{"contrastive", "distill", "loss"}`` where ``distill`` is already weighted and
+            ``loss = contrastive + distill``.
+        """
+        if not isinstance(anchor, Tensor) or anchor.ndim != 2:
+            raise ValueError(
+                f"`anchor` must be a (B, d) tensor, got {getattr(anchor, 'shape', type(anchor).__name__)}"
+            )
+        batch, dim = anchor.shape
+        if (
+            not isinstance(perturbed, Tensor)
+            or perturbed.ndim != 3
+            or perturbed.shape[0] != batch
+            or perturbed.shape[2] != dim
+        ):
+            raise ValueError(
+                f"`perturbed` must be a ({batch}, k, {dim}) tensor, got {getattr(perturbed, 'shape', type(perturbed).__name__)}"
+            )
+        if perturbed.shape[1] < 1:
+            raise ValueError("`perturbed` must hold at least one copy per sentence (k >= 1)")
+        if positive is None:
+            positive = anchor.detach()
+        elif not isinstance(positive, Tensor) or tuple(positive.shape) != (batch, dim):
+            raise ValueError(f"`positive` must have shape {(batch, dim)}, got {getattr(positive, 'shape', None)}")
+        keys = torch.cat([positive, perturbed.reshape(-1, dim)], dim=0)
+        targets = torch.arange(batch, device=anchor.device)
+        contrastive = masked_info_nce(anchor, keys, targets, scale=self.scale)
+
+        distill = anchor.new_zeros(()).float()
+        if teacher_anchor is not None:
+            if not isinstance(teacher_anchor, Tensor) or teacher_anchor.ndim != 2 or teacher_anchor.shape[0] != batch:
+                raise ValueError(
+                    f"`teacher_anchor` must be a ({batch}, h) tensor, got {getattr(teacher_anchor, 'shape', None)}"
+                )
+            if batch > 1 and self.distill_weight > 0:
+                student = cosine_matrix(anchor, anchor)
+                with torch.no_grad():
+                    teacher = cosine_matrix(teacher_anchor.detach(), teacher_anchor.detach())
+                off_diagonal = ~torch.eye(batch, dtype=torch.bool, device=anchor.device)
+                distill = self.distill_weight * F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
+        return {"contrastive": contrastive, "distill": distill, "loss": contrastive + distill}
+
+    def get_config_dict(self) -> dict[str, Any]:
+        teacher = None if self.teacher is None else type(self.teacher).__name__
+        card = getattr(self.teacher, "model_card_data", None)
+        if card is not None and getattr(card, "base_model", None):
+            teacher = card.base_model
+        return {
+            "scale": self.scale,
+            "distill_weight": self.distill_weight,
+            "teacher": teacher,
+            "positive_view": self.positive_view,
+        }
+
+    @property
+    def citation(self) -> str:
+        return """
+@inproceedings{reimers-2020-multilingual-sentence-bert,
+    title = "Making Monolingual Sentence Embeddings Multilingual using Knowledge Distillation",
+    author = "Reimers, Nils and Gurevych, Iryna",
+    booktitle = "Proceedings of the 2020 Conference on Empirical Methods in Natural Language Processing",
+    month = "11",
+    year = "2020",
+    publisher = "Association for Computational Linguistics",
+    url = "https://arxiv.org/abs/2004.09813",
+}
+"""
