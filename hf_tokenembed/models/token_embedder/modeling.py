@@ -192,7 +192,9 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         if (input_ids is None) == (frozen_states is None):
             raise ValueError("pass exactly one of `input_ids` and `frozen_states`")
         if attention_mask is None:
-            attention_mask = torch.ones((frozen_states if input_ids is None else input_ids).shape[:2], dtype=torch.long)
+            attention_mask = torch.ones(
+                (frozen_states if input_ids is None else input_ids).shape[:2], dtype=torch.long
+            )
         if frozen_states is not None:
             output = self.forward_from_frozen(frozen_states, attention_mask.to(frozen_states.device), span_mask)
         else:

@@ -1,0 +1,124 @@
+"""Sense retrieval: a word's in-context vector picks the right sense among its lemma's sense vectors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SenseRetrievalEvaluator"]
+
+_POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
+
+
+def _pos(pos: str | None) -> str | None:
+    pos = str(pos).lower() if pos else None
+    return _POS.get(pos, pos) if pos else None
+
+
+def _synset_pos(synset: str) -> str | None:
+    parts = str(synset).rsplit(".", 2)
+    return _pos(parts[1]) if len(parts) == 3 else None
+
+
+def _key(word: str) -> str:
+    return word.replace("_", " ").lower()
+
+
+class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
+    """Accuracy of picking the gold synset as the nearest sense vector of the lemma (same part of speech).
+
+    Each side of each WiC row is an item (deduplicated). Sense vectors come from
+    `hf_tokenembed.index.build_sense_vectors` over the lemma's rows of the senses table, with every evaluated
+    sentence (``exclude_sentences``, by default the rows' own sentences, definition contexts included) held out, so
+    no item is scored against a vector built from its own sentence. Items whose gold synset is not among the
+    candidates are not scored (``sense_coverage``).
+
+    Args:
+        rows: WiC rows (dicts or a `datasets.Dataset`) with ``lemma``, ``pos``, ``sentence1/2``, ``start1/2``,
+            ``end1/2``, ``synset1/2``.
+        senses: Rows of the senses table (``word``, ``synset``, ``gloss``, ``examples``, ``spans``); only the
+            evaluated lemmas' rows are kept.
+        exclude_sentences: Sentences kept out of the sense vectors (default: the rows' sentences).
+        name, batch_size, show_progress_bar, write_csv: See `TokenSpaceBaseEvaluator`.
+
+    Returns (from ``__call__``):
+        ``sense_accuracy`` (primary), ``sense_accuracy_examples`` / ``sense_accuracy_definitions`` (items that are
+        WordNet example sentences vs ``"lemma: gloss"`` definition contexts; a held-out definition context removes
+        the gold sense's own gloss vector while the other senses keep theirs, so that half is the harder one),
+        ``sense_random_baseline`` (expected accuracy of a random pick among the candidates), ``sense_coverage`` and
+        ``sense_items`` (scored items).
+    """
+
+    def __init__(self, rows: Any, senses: Any, exclude_sentences: Iterable[str] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        from hf_tokenembed.index.sense_eval import wic_items
+
+        rows = rows.to_list() if hasattr(rows, "to_list") else check_nonempty(rows, "rows")
+        self.items = wic_items(rows)
+        if not self.items:
+            raise ValueError("`rows` is empty")
+        lemmas = {_key(it["lemma"]) for it in self.items}
+        if hasattr(senses, "column_names"):  # a datasets.Dataset: select by the word column, no cache files
+            keep = [i for i, word in enumerate(senses["word"]) if _key(word) in lemmas]
+            senses = senses.select(keep, keep_in_memory=True).to_list()
+        self.senses = [row for row in check_nonempty(senses, "senses") if _key(row["word"]) in lemmas]
+        if not self.senses:
+            raise ValueError("`senses` has no row for the lemmas of `rows`")
+        if exclude_sentences is None:
+            exclude_sentences = {it["sentence"] for it in self.items}
+        self.exclude_sentences = set(exclude_sentences)
+        self.primary_metric = "sense_accuracy"
+
+    def compute_metrics(self, model: Any) -> dict[str, float]:
+        from hf_tokenembed.index.senses import build_sense_vectors
+
+        vectors, meta = build_sense_vectors(
+            model,
+            self.senses,
+            exclude_sentences=self.exclude_sentences,
+            batch_size=self.batch_size or 64,
+            progress=bool(self.show_progress_bar),
+        )
+        by_lemma: dict[str, list[int]] = {}
+        for i, row in enumerate(meta):
+            by_lemma.setdefault(_key(row["word"]), []).append(i)
+        queries = as_tensor(
+            model.encode_in_context(
+                [it["sentence"] for it in self.items], spans=[it["span"] for it in self.items], **self.encode_kwargs()
+            )
+        )
+        correct = scored = 0
+        random_sum = 0.0
+        by_kind = {True: [0, 0], False: [0, 0]}  # definition contexts vs example sentences: [correct, scored]
+        for item, query in zip(self.items, queries):
+            ids = [
+                i
+                for i in by_lemma.get(_key(item["lemma"]), [])
+                if item["pos"] is None or _synset_pos(meta[i]["synset"]) in (None, item["pos"])
+            ]
+            synsets = [meta[i]["synset"] for i in ids]
+            if item["synset"] not in synsets:
+                continue
+            scored += 1
+            best = int(torch.argmax(vectors[ids] @ query))
+            hit = synsets[best] == item["synset"]
+            correct += hit
+            by_kind[item["definition"]][0] += hit
+            by_kind[item["definition"]][1] += 1
+            random_sum += 1 / len(ids)
+        nan = float("nan")
+        return {
+            "sense_accuracy": correct / scored if scored else nan,
+            "sense_random_baseline": random_sum / scored if scored else nan,
+            "sense_accuracy_examples": by_kind[False][0] / by_kind[False][1] if by_kind[False][1] else nan,
+            "sense_accuracy_definitions": by_kind[True][0] / by_kind[True][1] if by_kind[True][1] else nan,
+            "sense_coverage": scored / len(self.items),
+            "sense_items": scored,
+        }

@@ -1,0 +1,37 @@
+"""FAISS vocabulary index over the token space: words, multi-word expressions and word senses."""
+
+from __future__ import annotations
+
+from .config import INDEX_TYPES, VocabIndexConfig
+from .entries import ENTRY_KINDS, IndexEntry, load_entries, save_entries, sense_label, short_gloss
+from .neighbors import encode_queries, find_span, format_neighbors, neighbors
+from .sense_eval import evaluate_sense_loo, evaluate_sense_retrieval, wic_items, wic_sentences
+from .senses import build_sense_vectors, encode_contexts, find_word_contexts, gloss_context
+from .vocab_index import Neighbor, VocabIndex, faiss_threads, gpu_available
+
+__all__ = [
+    "ENTRY_KINDS",
+    "INDEX_TYPES",
+    "IndexEntry",
+    "Neighbor",
+    "VocabIndex",
+    "VocabIndexConfig",
+    "build_sense_vectors",
+    "encode_contexts",
+    "encode_queries",
+    "evaluate_sense_loo",
+    "evaluate_sense_retrieval",
+    "faiss_threads",
+    "find_span",
+    "find_word_contexts",
+    "format_neighbors",
+    "gloss_context",
+    "gpu_available",
+    "load_entries",
+    "neighbors",
+    "save_entries",
+    "sense_label",
+    "short_gloss",
+    "wic_items",
+    "wic_sentences",
+]

@@ -1,0 +1,113 @@
+"""Nearest-neighbour inspection for the CLI: encode queries (optionally in a context) and print a table."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from .vocab_index import Neighbor, VocabIndex
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["encode_queries", "find_span", "format_neighbors", "neighbors"]
+
+
+def find_span(text: str, context: str) -> tuple[int, int] | None:
+    """Char span of the first whole-word, case-insensitive occurrence of ``text`` in ``context`` (or ``None``)."""
+    words = text.split()
+    if not words:
+        return None
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+    match = re.search(pattern, context, flags=re.IGNORECASE)
+    return match.span() if match else None
+
+
+def encode_queries(
+    embedder: Any, queries: Sequence[str], context: str | None = None, *, batch_size: int = 32
+) -> tuple[torch.Tensor, list[str]]:
+    """Vectors for ``queries``: in-context when ``context`` contains the query, else the word/phrase vector.
+
+    Returns the (n, d) vectors and a description of each (``"bank"`` or ``"bank @ We sat on the river bank."``).
+    """
+    if isinstance(queries, str):
+        raise TypeError("queries must be a list of strings, not a single string")
+    queries = list(queries)
+    if not queries:
+        raise ValueError("queries is empty")
+    for i, q in enumerate(queries):
+        if not isinstance(q, str) or not q.strip():
+            raise ValueError(f"queries[{i}] must be a non-empty string, got {q!r}")
+    if context is not None and not isinstance(context, str):
+        raise TypeError(f"context must be a str or None, got {type(context).__name__}")
+    spans = [find_span(q, context) if context else None for q in queries]
+    for q, span in zip(queries, spans):
+        if context and span is None:
+            logger.warning("%r does not occur in the context; using its context-free vector", q)
+    vectors = torch.empty(len(queries), int(embedder.token_dim), dtype=torch.float32)
+    in_ctx = [i for i, s in enumerate(spans) if s is not None]
+    free = [i for i, s in enumerate(spans) if s is None]
+    if in_ctx:
+        out = embedder.encode_in_context([context] * len(in_ctx), [spans[i] for i in in_ctx], batch_size=batch_size)
+        vectors[in_ctx] = torch.as_tensor(out).detach().to("cpu", torch.float32)
+    if free:
+        out = embedder.encode_words([queries[i] for i in free], batch_size=batch_size)
+        vectors[free] = torch.as_tensor(out).detach().to("cpu", torch.float32)
+    labels = [f"{q} @ {context}" if s is not None else q for q, s in zip(queries, spans)]
+    return vectors, labels
+
+
+def neighbors(
+    index: VocabIndex, embedder: Any, queries: Sequence[str], context: str | None = None, *, k: int = 10
+) -> list[list[Neighbor]]:
+    """Nearest index entries of each query (encoded with `encode_queries`)."""
+    vectors, _ = encode_queries(embedder, queries, context)
+    return index.search(vectors, k=k)
+
+
+def format_neighbors(
+    results: Sequence[Sequence[Neighbor]] | Sequence[Neighbor],
+    queries: Sequence[str] | None = None,
+    *,
+    show_kind: bool = True,
+    show_synset: bool = True,
+    precision: int = 3,
+) -> str:
+    """A readable table per query: rank, score, label, kind and synset.
+
+    ``results`` is what `VocabIndex.search` returns (one list, or one list per query).
+    """
+    if results and isinstance(results[0], Neighbor):
+        results = [results]  # a single query's list
+    if queries is not None and len(queries) != len(results):
+        raise ValueError(f"queries has {len(queries)} items but results has {len(results)}")
+    blocks = []
+    for qi, hits in enumerate(results):
+        title = queries[qi] if queries is not None else f"query {qi}"
+        header = ["rank", "score", "entry"] + (["kind"] if show_kind else []) + (["synset"] if show_synset else [])
+        rows = []
+        for rank, (entry, score) in enumerate(hits, 1):
+            row = [str(rank), f"{score:.{precision}f}", entry.label]
+            if show_kind:
+                row.append(entry.kind)
+            if show_synset:
+                row.append(entry.synset or "")
+            rows.append(row)
+        widths = [
+            max(len(header[c]), *(len(r[c]) for r in rows)) if rows else len(header[c]) for c in range(len(header))
+        ]
+        right = {0, 1}
+
+        def fmt(cells: list[str], widths: list[int] = widths, right: set[int] = right) -> str:
+            return "  ".join(
+                c.rjust(w) if j in right else c.ljust(w) for j, (c, w) in enumerate(zip(cells, widths))
+            ).rstrip()
+
+        lines = [title, fmt(header), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+        if not rows:
+            lines.append("(no results)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -1,0 +1,64 @@
+"""`TrainingArguments` of the stage-1 (token head) run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from transformers import TrainingArguments
+
+__all__ = ["RECIPES", "TokenHeadTrainingArguments"]
+
+RECIPES = ("default", "original")
+
+
+@dataclass
+class TokenHeadTrainingArguments(TrainingArguments):
+    """Stage-1 arguments: the model, the data, the objectives and the cache, on top of `TrainingArguments`."""
+
+    data_dir: str = field(default="runs/data", metadata={"help": "Data folder (built by `hf-tokenembed data build`)."})
+    corpus: str = field(default="bbc-news", metadata={"help": "Corpus used to build `data_dir` if it is missing."})
+    backbone: str = field(
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        metadata={"help": "Encoder, e.g. intfloat/e5-base-v2 (hub) or the packaged MiniLM (offline default)."},
+    )
+    recipe: str = field(
+        default="default", metadata={"help": "`default` (this project's objectives) or `original` (the old recipe)."}
+    )
+    lora_layers: int = field(default=2, metadata={"help": "LoRA on the top N encoder layers (0 = frozen)."})
+    lora_rank: int = field(default=8)
+    lora_alpha: int = field(default=16)
+    head_dims: list[int] = field(default_factory=list, metadata={"help": "[hidden, out]; empty = backbone size."})
+    pooling: str | None = field(default=None, metadata={"help": "mean or cls; default: the backbone family's."})
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "Frozen-feature cache folder (default: <output_dir>/feature_cache)."}
+    )
+    max_contexts: int = field(default=8000, metadata={"help": "Training sentences used as word contexts."})
+    occurrences_per_context: int = field(default=3)
+    max_words: int | None = field(default=None, metadata={"help": "Most frequent vocabulary words kept (None: all)."})
+    order_sentences: int = field(default=1000, metadata={"help": "Sentences for the order-aware loss."})
+    order_batch_size: int = field(default=16, metadata={"help": "Order-loss sentences per step."})
+    perturbations: int = field(default=5, metadata={"help": "Word-order copies per sentence."})
+    num_hard_negatives: int = field(default=3, metadata={"help": "FAISS-mined hard negatives per anchor."})
+    refresh_negatives_steps: int = field(default=200, metadata={"help": "Steps between hard-negative refreshes."})
+    scale: float = field(default=20.0, metadata={"help": "Inverse temperature of every contrastive loss."})
+    false_negative_margin: float = field(default=0.1, metadata={"help": "GISTEmbed-style guide margin."})
+    synonym_share: float = field(default=0.3)
+    related_share: float = field(default=0.1)
+    context_weight: float = field(default=1.0)
+    ranking_weight: float = field(default=1.0)
+    synonym_weight: float = field(default=0.5)
+    order_weight: float = field(default=1.0)
+    distill_weight: float = field(default=1.0)
+    orthogonality_weight: float = field(default=0.01, metadata={"help": "Original recipe only."})
+    eval_max_items: int = field(default=1000, metadata={"help": "Items per evaluation set at the end of training."})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.recipe not in RECIPES:
+            raise ValueError(f"`recipe` must be one of {RECIPES}, got {self.recipe!r}")
+        if self.head_dims and len(self.head_dims) != 2:
+            raise ValueError(f"`head_dims` must be empty or [hidden, out], got {self.head_dims!r}")
+        for name in ("max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
+        self.remove_unused_columns = False

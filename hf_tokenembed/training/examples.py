@@ -1,0 +1,181 @@
+"""Stage-1 training examples from a data folder: word types, their real positives, and sentences to reorder.
+
+Real positives replace the original recipe's `z_pos = embeds`: a word type is pulled towards its occurrences in
+corpus sentences (word in context), towards its inflections and casing variants, and towards WordNet synonyms as
+partial positives. Only the training split is used, and synonyms of held-out evaluation words are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Stage1Examples", "build_stage1_examples"]
+
+_TOKEN = re.compile(r"[A-Za-z]+")
+
+
+@dataclass
+class Stage1Examples:
+    """Everything one stage-1 run trains on.
+
+    Args:
+        types: Word types and multi-word expressions: the entries the head learns to place.
+        groups: `(len(types),)` variant-group id ("bank", "Bank", "banks" share one).
+        partners: Per type, ids of its variants and WordNet synonyms (its soft positives).
+        synonyms: Per type, the subset of `partners` that are synonyms rather than variants.
+        contexts: Corpus sentences holding occurrences.
+        occurrences: `(context id, start, end, type id)` rows: a type's span in a sentence.
+        sentences: Sentences for the order-aware loss; `perturbed[i]` are word-order copies of `sentences[i]`.
+    """
+
+    types: list[str]
+    groups: np.ndarray
+    partners: list[list[int]]
+    synonyms: list[set[int]]
+    contexts: list[str]
+    occurrences: np.ndarray
+    sentences: list[str] = field(default_factory=list)
+    perturbed: list[list[str]] = field(default_factory=list)
+
+    def texts_to_cache(self) -> list[str]:
+        """Every distinct text whose frozen features the trainer needs, in a stable order."""
+        seen: dict[str, None] = {}
+        for text in [*self.types, *self.contexts, *self.sentences, *(c for copies in self.perturbed for c in copies)]:
+            seen.setdefault(text, None)
+        return list(seen)
+
+
+def _variant_key(word: str, morphy) -> str:
+    lower = word.lower()
+    if " " in lower:
+        return lower
+    return morphy(lower, "n") or morphy(lower, "v") or lower
+
+
+def build_stage1_examples(
+    data_dir: str | os.PathLike,
+    *,
+    max_contexts: int = 8000,
+    occurrences_per_context: int = 3,
+    max_words: int | None = None,
+    order_sentences: int = 1000,
+    perturbations: int = 5,
+    seed: int = 0,
+    progress: bool = True,
+) -> Stage1Examples:
+    """Read `data_dir` (from `hf-tokenembed data build`) and assemble the stage-1 examples.
+
+    Args:
+        data_dir: The data folder.
+        max_contexts: Training-split sentences sampled as contexts.
+        occurrences_per_context: Occurrences kept per context sentence (rarer words first).
+        max_words: Keep only the `max_words` most frequent vocabulary words (None: all).
+        order_sentences: Sentences (>= 5 words) for the order-aware loss.
+        perturbations: Word-order copies per order sentence.
+        seed: Sampling seed.
+        progress: Show progress bars.
+    """
+    from hf_tokenembed.data import load_data, load_wordnet
+    from hf_tokenembed.losses import perturb_word_order
+
+    for name, value in (("max_contexts", max_contexts), ("occurrences_per_context", occurrences_per_context)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive int, got {value!r}")
+    data = load_data(data_dir)
+    rng = random.Random(seed)
+    vocab_words, vocab_counts = _column(data["vocab"], "word"), _column(data["vocab"], "count")
+    words = vocab_words[: max_words or None]
+    counts = dict(zip(vocab_words, vocab_counts))
+    phrases = [p for p, c in zip(_column(data["mwes"], "phrase"), _column(data["mwes"], "count")) if c > 0]
+    types = words + [p for p in phrases if p not in counts]
+    type_id = {t: i for i, t in enumerate(types)}
+
+    wn = load_wordnet()
+    morphy = wn.reader.morphy
+    keys = [_variant_key(t, morphy) for t in types]
+    group_of = {k: g for g, k in enumerate(dict.fromkeys(keys))}
+    groups = np.array([group_of[k] for k in keys], dtype=np.int64)
+    by_group: dict[int, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_group.setdefault(int(g), []).append(i)
+    held_out = {
+        w.lower() for split in data["eval/synonyms"].values() for c in ("word", "synonym") for w in _column(split, c)
+    }
+    lower_id = {}
+    for i, t in enumerate(types):
+        lower_id.setdefault(t.lower(), i)
+    partners, synonyms = [], []
+    for i, t in enumerate(tqdm(types, desc="Variants and synonyms", disable=not progress)):
+        variant_ids = [j for j in by_group[int(groups[i])] if j != i]
+        synonym_ids = set()
+        if t.lower() not in held_out:
+            for lemma, _pos in wn.synonyms(t):
+                j = lower_id.get(lemma.lower())
+                if j is not None and j != i and lemma.lower() not in held_out:
+                    synonym_ids.add(j)
+        partners.append(variant_ids + sorted(synonym_ids - set(variant_ids)))
+        synonyms.append(synonym_ids)
+
+    train = _column(data["corpus"]["train"], "text")
+    rng.shuffle(train)
+    contexts, occurrences = [], []
+    phrase_ids = {p.lower(): type_id[p] for p in phrases if p in type_id}
+    for sentence in tqdm(train, desc="Occurrences", disable=not progress):
+        if len(contexts) >= max_contexts:
+            break
+        found = _occurrences(sentence, type_id, lower_id, phrase_ids)
+        if not found:
+            continue
+        found.sort(key=lambda o: counts.get(types[o[2]], 0))
+        contexts.append(sentence)
+        occurrences += [(len(contexts) - 1, *o) for o in found[:occurrences_per_context]]
+
+    long_enough = [s for s in train[len(contexts) :] if len(s.split()) >= 5][:order_sentences]
+    perturbed = [perturb_word_order(s, perturbations, rng) for s in long_enough]
+    logger.info(
+        "Stage-1 examples: %d types, %d contexts, %d occurrences, %d order sentences",
+        len(types), len(contexts), len(occurrences), len(long_enough),
+    )  # fmt: skip
+    return Stage1Examples(
+        types=types,
+        groups=groups,
+        partners=partners,
+        synonyms=synonyms,
+        contexts=contexts,
+        occurrences=np.array(occurrences, dtype=np.int64).reshape(-1, 4),
+        sentences=long_enough,
+        perturbed=perturbed,
+    )
+
+
+def _column(table, name: str) -> list:
+    """A column as a Python list, straight from Arrow (row-by-row iteration of a Dataset is slow)."""
+    return table.data.column(name).to_pylist()
+
+
+def _occurrences(
+    sentence: str, type_id: dict[str, int], lower_id: dict[str, int], phrase_ids: dict[str, int]
+) -> list[tuple[int, int, int]]:
+    """`(start, end, type id)` of vocabulary words (>1 letter) and known phrases (2-3 words) in `sentence`."""
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
+    found = []
+    for start, end, token in tokens:
+        i = type_id.get(token, lower_id.get(token.lower()))
+        if i is not None and len(token) > 1:
+            found.append((start, end, i))
+    for n in (2, 3):
+        for k in range(len(tokens) - n + 1):
+            span = tokens[k : k + n]
+            i = phrase_ids.get(" ".join(t[2] for t in span).lower())
+            if i is not None and sentence[span[0][0] : span[-1][1]].count(" ") == n - 1:
+                found.append((span[0][0], span[-1][1], i))
+    return found

@@ -1,0 +1,156 @@
+"""Frozen-feature cache: run the frozen bottom encoder layers once, keep their outputs memory-mapped in fp16.
+
+Training then runs only the LoRA layers and the head on top (`TokenEmbedder.forward_from_frozen`), instead of
+re-running the whole frozen encoder on the same inputs every epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FrozenFeatureCache"]
+
+_FORMAT_VERSION = 1
+
+
+def _cache_key(model, texts: list[str]) -> str:
+    """Hash of the frozen part of `model` (config, bottom-layer weights, tokenizer prefix) and of the texts."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([_FORMAT_VERSION, model.config.backbone, model.frozen_layers]).encode())
+    digest.update(model.config.query_prefix.encode())
+    frozen = ("embeddings.",) + tuple(f"encoder.layer.{i}." for i in range(model.frozen_layers))
+    for name, tensor in sorted(model.backbone.state_dict().items()):
+        if name.startswith(frozen):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:20]
+
+
+class FrozenFeatureCache:
+    """Outputs of the frozen layers for a list of texts, plus each text's raw-backbone sentence vector.
+
+    Files: `states.f16` (all tokens of all texts, `(tokens, hidden)` fp16, memory-mapped), `offsets.npy` (start of
+    each text's tokens), `teacher.npy` (`(texts, hidden)` mean-pooled final layer of the backbone
+    without LoRA: the distillation target), `meta.json`.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        meta_file = self.path / "meta.json"
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"`path` {self.path} is not a feature cache (no meta.json)")
+        self.meta = json.loads(meta_file.read_text())
+        self.offsets = np.load(self.path / "offsets.npy")
+        self.teacher = torch.from_numpy(np.load(self.path / "teacher.npy"))
+        self.states = np.memmap(
+            self.path / "states.f16", dtype=np.float16, mode="r", shape=(int(self.offsets[-1]), self.meta["hidden"])
+        )
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def key(self) -> str:
+        return self.meta["key"]
+
+    def length(self, index: int) -> int:
+        return int(self.offsets[index + 1] - self.offsets[index])
+
+    def batch(self, indices: list[int], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded `(B, T, hidden)` float32 states and `(B, T)` attention mask of the texts at `indices`."""
+        width = max(self.length(i) for i in indices)
+        states = torch.zeros((len(indices), width, self.meta["hidden"]), dtype=torch.float32)
+        mask = torch.zeros((len(indices), width), dtype=torch.long)
+        for row, i in enumerate(indices):
+            start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+            states[row, : end - start] = torch.from_numpy(np.asarray(self.states[start:end], dtype=np.float32))
+            mask[row, : end - start] = 1
+        return states.to(device), mask.to(device)
+
+    @classmethod
+    def build(
+        cls,
+        model,
+        texts: list[str],
+        path: str | os.PathLike,
+        *,
+        batch_size: int = 128,
+        progress: bool = True,
+    ) -> FrozenFeatureCache:
+        """Load the cache at `path` if it matches `model` and `texts`, else compute it (atomically) and load it."""
+        if not texts:
+            raise ValueError("`texts` is empty: nothing to cache")
+        path = Path(path)
+        key = _cache_key(model, texts)
+        try:
+            cache = cls(path)
+            if cache.key == key:
+                logger.info("Feature cache hit: %s", path)
+                return cache
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        try:
+            cls._compute(model, texts, staging, key, batch_size, progress)
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(staging, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return cls(path)
+
+    @staticmethod
+    @torch.inference_mode()
+    def _compute(model, texts: list[str], folder: Path, key: str, batch_size: int, progress: bool) -> None:
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        features = model.tokenize(texts)
+        lengths = np.array([len(ids) for ids in features["input_ids"]], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        hidden = model.backbone.config.hidden_size
+        states = np.memmap(folder / "states.f16", dtype=np.float16, mode="w+", shape=(int(offsets[-1]), hidden))
+        teacher = np.zeros((len(texts), hidden), dtype=np.float32)
+        lora_layers = [m for m in model.backbone.modules() if isinstance(m, BaseTunerLayer)]
+        for layer in lora_layers:  # the teacher is the backbone as it was, without LoRA
+            layer.enable_adapters(False)
+        was_training = model.training
+        model.eval()
+        try:
+            order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+            for start in tqdm(range(0, len(order), batch_size), desc="Caching frozen features", disable=not progress):
+                indices = order[start : start + batch_size]
+                batch = model.collate(features, indices)
+                output = model.backbone(
+                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True
+                )
+                frozen = output.hidden_states[model.frozen_layers].float().cpu().numpy()
+                pooled = model.pool(output.last_hidden_state, batch["attention_mask"]).float().cpu().numpy()
+                for row, i in enumerate(indices):
+                    states[offsets[i] : offsets[i + 1]] = frozen[row, : lengths[i]]
+                    teacher[i] = pooled[row]
+        finally:
+            for layer in lora_layers:
+                layer.enable_adapters(True)
+            model.train(was_training)
+        states.flush()
+        del states
+        np.save(folder / "offsets.npy", offsets)
+        np.save(folder / "teacher.npy", teacher)
+        meta = {"key": key, "hidden": hidden, "texts": len(texts), "frozen_layers": model.frozen_layers}
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2))

@@ -1,0 +1,37 @@
+"""Model cards of trained TokenEmbedders, rendered from the packaged Jinja template."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import jinja2
+
+__all__ = ["render_model_card"]
+
+
+def render_model_card(model, args, losses: dict, metrics: dict | None = None, baselines: dict | None = None) -> str:
+    """Markdown card: usage, training recipe and its fixes, losses, and test metrics beside any `baselines`."""
+    template = resources.files("hf_tokenembed.training").joinpath("model_card_template.md").read_text()
+    config = model.config
+    head = f"{config.head_dims[0]}→{config.head_dims[1]} MLP" if config.head_dims else "no"
+    if config.head_dims is None:
+        head = f"{model.backbone.config.hidden_size}→{model.token_dim} MLP" if model.head is not None else "no"
+    table = {"this model": metrics or {}, **(baselines or {})}
+    metric_names = list(dict.fromkeys(name for column in table.values() for name in column))
+    return (
+        jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+        .from_string(template)
+        .render(
+            name=os.path.basename(os.path.normpath(args.output_dir)),
+            backbone=config.backbone,
+            config=config,
+            head=head,
+            args=args,
+            losses=losses,
+            metrics=metrics,
+            columns=list(table),
+            table=table,
+            metric_names=metric_names,
+        )
+    )

@@ -1,0 +1,234 @@
+"""`TokenHeadTrainer`: stage 1, trains LoRA + the token head on frozen-feature caches."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import datasets
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import Trainer
+
+from hf_tokenembed.losses import (
+    ContextAlignmentLoss,
+    HardNegativeMiner,
+    HardNegativeRefreshCallback,
+    MultiNegativeRankingLoss,
+    OrderAwareSentenceLoss,
+    SynonymAwareContrastiveLoss,
+)
+
+from .arguments import TokenHeadTrainingArguments
+from .examples import Stage1Examples
+from .feature_cache import FrozenFeatureCache
+from .original_recipe import OriginalRecipeLoss
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["TokenHeadTrainer"]
+
+
+class TokenHeadTrainer(Trainer):
+    """Trains a `TokenEmbedder`'s LoRA layers and head from a `FrozenFeatureCache` of its frozen layers.
+
+    Each step takes a batch of word occurrences (a word type and one corpus sentence it occurs in) and a few
+    sentences with word-order copies, embeds them from the cache, and sums the named loss parts (each is logged):
+    `ranking` (type → its occurrence, in-batch + mined hard negatives, false negatives masked), `context`
+    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms), `order` + `distill`
+    (order-aware sentence vectors that keep the backbone's geometry). `recipe="original"` trains the old objective
+    instead (see `OriginalRecipeLoss`).
+    """
+
+    def __init__(
+        self,
+        model,
+        args: TokenHeadTrainingArguments,
+        examples: Stage1Examples,
+        cache: FrozenFeatureCache,
+        **kwargs,
+    ):
+        texts = examples.texts_to_cache()
+        if len(texts) != len(cache):
+            raise ValueError(f"`cache` holds {len(cache)} texts but the examples need {len(texts)}; rebuild it")
+        row = {text: i for i, text in enumerate(texts)}
+        self.examples = examples
+        self.cache = cache
+        self.type_rows = np.array([row[t] for t in examples.types])
+        self.context_rows = np.array([row[c] for c in examples.contexts])
+        self.sentence_rows = np.array(
+            [[row[s], *(row[c] for c in copies)] for s, copies in zip(examples.sentences, examples.perturbed)]
+        )
+        if args.recipe == "default" and len(self.sentence_rows) < args.order_batch_size:
+            raise ValueError(
+                f"`order_batch_size`={args.order_batch_size} exceeds the {len(self.sentence_rows)} sentences"
+            )
+        occ = examples.occurrences
+        self.span_masks = model.tokenize(
+            [examples.contexts[c] for c in occ[:, 0]], [(int(s), int(e)) for s, e in occ[:, 1:3]]
+        )["span_mask"]
+        k = args.num_hard_negatives if args.recipe == "default" else 1
+        if k >= len(examples.types):
+            raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
+        self.miner = HardNegativeMiner(k, refresh_every=args.refresh_negatives_steps)
+        if args.recipe == "default":
+            self.losses = {
+                "ranking": MultiNegativeRankingLoss(model, scale=args.scale, false_negative_margin=None),
+                "context": ContextAlignmentLoss(model, scale=args.scale),
+                "synonyms": SynonymAwareContrastiveLoss(
+                    model, scale=args.scale, synonym_share=args.synonym_share, related_share=args.related_share
+                ),
+                "order": OrderAwareSentenceLoss(model, scale=args.scale, distill_weight=args.distill_weight),
+            }
+        else:
+            self.losses = {"original": OriginalRecipeLoss(model, orthogonality_weight=args.orthogonality_weight)}
+        train_dataset = datasets.Dataset.from_dict({"occurrence": np.arange(len(occ))})
+        callbacks = [*kwargs.pop("callbacks", []), HardNegativeRefreshCallback(self.miner, self.encode_types)]
+        super().__init__(
+            model=model,
+            args=args,
+            train_dataset=train_dataset,
+            data_collator=lambda rows: {"occurrence": torch.tensor([r["occurrence"] for r in rows])},
+            callbacks=callbacks,
+            **kwargs,
+        )
+        self._loss_parts: dict[str, list[float]] = {}
+
+    # ------------------------------------------------------------------------------------------------ embedding
+    def _embed(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None):
+        """Embed cache rows through the trainable layers; `span_masks` pools only those tokens."""
+        device = self.args.device
+        states, mask = self.cache.batch(rows.tolist(), device)
+        span = None
+        if span_masks is not None:
+            span = torch.zeros_like(mask)
+            for i, m in enumerate(span_masks):
+                span[i, : len(m)] = torch.tensor(m, device=device)
+        return model(frozen_states=states, attention_mask=mask, span_mask=span)
+
+    @torch.no_grad()
+    def encode_types(self) -> torch.Tensor:
+        """Current vectors of every word type (for hard-negative mining)."""
+        model = self.accelerator.unwrap_model(self.model) if hasattr(self, "accelerator") else self.model
+        was_training = model.training
+        model.eval()
+        order = np.argsort([self.cache.length(r) for r in self.type_rows])
+        out = torch.empty((len(order), model.token_dim))
+        for start in range(0, len(order), 1024):
+            chunk = order[start : start + 1024]
+            out[chunk] = self._embed(model, self.type_rows[chunk]).embeddings.float().cpu()
+        model.train(was_training)
+        return out
+
+    # ------------------------------------------------------------------------------------------------ loss
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        occurrences = inputs["occurrence"].cpu().numpy()
+        rng = np.random.default_rng([self.args.seed, self.state.global_step, self.args.process_index])
+        rows = self.examples.occurrences[occurrences]
+        types = rows[:, 3]
+        spans = [self.span_masks[i] for i in occurrences]
+        if self.args.recipe == "original":
+            return self._original_loss(model, types, return_outputs)
+        partners = np.array(
+            [rng.choice(p) if p else t for t, p in zip(types, (self.examples.partners[t] for t in types))]
+        )
+        negatives = self.miner.mine(
+            torch.from_numpy(types), torch.from_numpy(partners), [set(self.examples.partners[t]) for t in types]
+        ).numpy()
+        short = np.concatenate([types, partners, negatives.reshape(-1)])
+        short_vectors = self._embed(model, self.type_rows[short]).embeddings
+        b, k = len(types), negatives.shape[1]
+        anchor, partner, negative = short_vectors[:b], short_vectors[b : 2 * b], short_vectors[2 * b :]
+        order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
+        long_rows = np.concatenate([self.context_rows[rows[:, 0]], order_rows.reshape(-1)])
+        long_masks = spans + [[1] * self.cache.length(r) for r in order_rows.reshape(-1)]
+        long_output = self._embed(model, long_rows, long_masks)
+        context = long_output.embeddings[:b]
+        sentences = F.normalize(long_output.pooled[b:], dim=-1).view(len(order_rows), -1, long_output.pooled.shape[-1])
+        teacher = self.cache.teacher[order_rows[:, 0]].to(sentences.device)
+
+        groups = torch.from_numpy(self.examples.groups[types]).to(anchor.device)
+        parts = {
+            "ranking": self.losses["ranking"].compute_loss_from_embeddings(
+                [anchor, context, *negative.view(b, k, -1).unbind(1)], labels=groups
+            ),
+            "context": self.losses["context"].compute_loss_from_embeddings(
+                context,
+                anchor,
+                torch.from_numpy(types).to(anchor.device),
+                extra_entries=negative,
+                extra_entry_ids=torch.from_numpy(negatives.reshape(-1)).to(anchor.device),
+            ),
+            "synonyms": self.losses["synonyms"].compute_loss_from_embeddings(
+                [anchor, partner], self._relations(types, partners).to(anchor.device)
+            ),
+        }
+        order = self.losses["order"].compute_loss_from_embeddings(
+            sentences[:, 0], sentences[:, 1:], teacher_anchor=F.normalize(teacher, dim=-1)
+        )
+        parts["order"], parts["distill"] = order["contrastive"], order["distill"]  # distill already weighted
+        weights = {
+            "ranking": self.args.ranking_weight, "context": self.args.context_weight,
+            "synonyms": self.args.synonym_weight, "order": self.args.order_weight, "distill": self.args.order_weight,
+        }  # fmt: skip
+        loss = sum(weights[name] * value for name, value in parts.items())
+        self._track(parts)
+        return (loss, {"loss": loss}) if return_outputs else loss
+
+    def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
+        anchor = self._embed(model, self.type_rows[types]).embeddings
+        nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
+        negative = self._embed(model, self.type_rows[nearest]).embeddings
+        unwrapped = self.accelerator.unwrap_model(model)
+        parts = self.losses["original"].compute_loss_from_embeddings(anchor, negative, unwrapped.head)
+        self._track(parts)
+        return (parts["loss"], {"loss": parts["loss"]}) if return_outputs else parts["loss"]
+
+    def _relations(self, types: np.ndarray, partners: np.ndarray) -> torch.Tensor:
+        """`(B, B)`: 2 own positive, 1 synonym, 0.5 variant (same group), 0 unrelated — for the soft targets."""
+        groups = self.examples.groups
+        relation = torch.zeros((len(types), len(types)))
+        for i, t in enumerate(types):
+            synonyms = self.examples.synonyms[t]
+            for j, p in enumerate(partners):
+                if i == j:
+                    relation[i, j] = 2.0
+                elif p == t or p in synonyms:
+                    relation[i, j] = 1.0
+                elif groups[p] == groups[t]:
+                    relation[i, j] = 0.5
+        return relation
+
+    # ------------------------------------------------------------------------------------------------ logging
+    def _track(self, parts: dict[str, torch.Tensor]) -> None:
+        for name, value in parts.items():
+            if name != "loss":
+                self._loss_parts.setdefault(name, []).append(float(value.detach()))
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        """Add the mean of each loss part since the last log."""
+        if "loss" in logs and self._loss_parts:
+            logs.update({f"loss_{name}": round(float(np.mean(v)), 4) for name, v in self._loss_parts.items()})
+            self._loss_parts = {}
+        super().log(logs, *args, **kwargs)
+
+    # ------------------------------------------------------------------------------------------------ schedule
+    def create_scheduler(self, num_training_steps: int, optimizer=None):
+        """The original recipe sized its cosine schedule in micro-steps but stepped it per optimizer step."""
+        if self.args.recipe == "original":
+            num_training_steps *= self.args.gradient_accumulation_steps
+        return super().create_scheduler(num_training_steps, optimizer)
+
+    # ------------------------------------------------------------------------------------------------ card
+    def create_model_card(self, metrics: dict[str, float] | None = None, baselines: dict | None = None, **kwargs):
+        """Write README.md (rendered from the packaged template) into `output_dir`, on the main process only."""
+        from .model_card import render_model_card
+
+        if not self.is_world_process_zero():
+            return
+        card = render_model_card(self.accelerator.unwrap_model(self.model), self.args, self.losses, metrics, baselines)
+        path = os.path.join(self.args.output_dir, "README.md")
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(card)
+        os.replace(path + ".tmp", path)

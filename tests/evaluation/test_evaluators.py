@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+import torch
+
+from hf_tokenembed.evaluation import (
+    ContextTypeRetrievalEvaluator,
+    GeometryPreservationEvaluator,
+    MWEGlossRetrievalEvaluator,
+    OrderAwarenessEvaluator,
+    SenseRetrievalEvaluator,
+    SynonymRecallEvaluator,
+    WiCEvaluator,
+    best_threshold,
+    find_vocabulary_occurrences,
+    perturb_sentence,
+)
+
+from .fakes import FakeEmbedder, hash_vector, unit
+
+VOCAB = ["the", "big", "large", "cat", "dog", "sat", "York", "house", "home"]
+
+
+# ------------------------------------------------------------------------------------------------ synonyms
+def test_synonym_recall_perfect_and_crafted_failure():
+    words, synonyms = ["big", "house", "cat"], ["large", "home", "kitty cat"]
+    shared = {"big": unit(1), "large": unit(1), "house": unit(0, 1), "home": unit(0, 1), "cat": unit(0, 0, 1)}
+    perfect = FakeEmbedder(words={**shared, "kitty cat": unit(0, 0, 1)})
+    evaluator = SynonymRecallEvaluator(words, synonyms, VOCAB, k=1)
+    # the query itself is excluded, the multi-word synonym is added to the candidates
+    assert evaluator(perfect) == {"synonym_recall@1": 1.0, "synonym_pairs": 3.0}
+    # "dog" sits exactly on "cat": with k=1 the synonym of "cat" loses, with k=2 it is found
+    crafted = FakeEmbedder(words={**shared, "kitty cat": unit(0, 0, 1, 0.3), "dog": unit(0, 0, 1)})
+    assert evaluator(crafted)["synonym_recall@1"] == pytest.approx(2 / 3)
+    assert SynonymRecallEvaluator(words, synonyms, VOCAB, k=2)(crafted)["synonym_recall@2"] == 1.0
+
+
+def test_synonym_recall_arguments():
+    with pytest.raises(ValueError, match="`words` is empty"):
+        SynonymRecallEvaluator([], [], VOCAB)
+    with pytest.raises(ValueError, match="`k`"):
+        SynonymRecallEvaluator(["big"], ["large"], VOCAB, k=0)
+    with pytest.raises(ValueError, match="`synonyms`"):
+        SynonymRecallEvaluator(["big", "cat"], ["large"], VOCAB)
+    with pytest.raises(ValueError, match="differs"):
+        SynonymRecallEvaluator(["US"], ["us"], VOCAB)
+
+
+# ------------------------------------------------------------------------------------------------ context -> type
+def test_vocabulary_occurrences_whole_words_and_casing():
+    found = find_vocabulary_occurrences(["The cat sat in york.", "Cats sat."], VOCAB)
+    assert [(s[a:b], form) for s, (a, b), form in found] == [
+        ("The", "the"), ("cat", "cat"), ("sat", "sat"), ("york", "York"), ("sat", "sat"),
+    ]  # fmt: skip
+
+
+def test_context_type_perfect_and_crafted_failure(tmp_path):
+    sentences = ["The big cat sat.", "A dog sat at home.", "York is large."]
+    evaluator = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=None, k=2)
+    n = len(evaluator.items)
+    assert n == 9
+    perfect = FakeEmbedder()  # in-context vector = the word's type vector
+    result = evaluator(perfect, output_path=str(tmp_path), epoch=1, steps=10)
+    assert result == {"context_type_acc@1": 1.0, "context_type_acc@2": 1.0, "context_type_items": 9.0}
+    # every occurrence of "sat" lands on "dog": acc@1 loses both "sat"s, acc@2 ("sat" second) keeps them
+    crafted = FakeEmbedder(
+        contexts={"sat": torch.nn.functional.normalize(hash_vector("dog") + 0.5 * hash_vector("sat"), dim=0)}
+    )
+    result = evaluator(crafted)
+    assert result["context_type_acc@1"] == pytest.approx((n - 2) / n)
+    with open(tmp_path / evaluator.csv_file, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["epoch", "steps", "context_type_acc@1", "context_type_acc@2", "context_type_items"]
+    assert rows[1][:3] == ["1", "10", "1.0"]
+
+
+def test_context_type_sampling_and_arguments():
+    sentences = [f"The cat sat number {i}." for i in range(50)]
+    a = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=10, seed=1)
+    b = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=10, seed=1)
+    assert len(a.items) == 10 and a.items == b.items
+    with pytest.raises(ValueError, match="no word of `vocabulary`"):
+        ContextTypeRetrievalEvaluator(["Zebras run."], VOCAB)
+    with pytest.raises(ValueError, match="`max_items`"):
+        ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=0)
+
+
+# ------------------------------------------------------------------------------------------------ WiC
+def test_best_threshold():
+    threshold, accuracy = best_threshold([0.9, 0.8, 0.3, 0.1], [1, 1, 0, 0])
+    assert threshold == pytest.approx(0.55) and accuracy == 1.0
+    threshold, accuracy = best_threshold([0.9, 0.8, 0.3, 0.1], [0, 0, 1, 1])
+    assert accuracy == 0.5  # predicting all one class is the best a ">= t" rule can do
+    with pytest.raises(ValueError, match="`scores`"):
+        best_threshold([], [])
+
+
+def _wic_row(index: int, cosine: float, label: int) -> tuple[dict, dict]:
+    s1, s2 = f"bank one {index}", f"bank two {index}"
+    row = {"lemma": "bank", "pos": "n", "sentence1": s1, "start1": 0, "end1": 4, "sentence2": s2, "start2": 0,
+           "end2": 4, "synset1": "bank.n.01", "synset2": "bank.n.01", "label": label}  # fmt: skip
+    vectors = {(s1, (0, 4)): unit(1), (s2, (0, 4)): unit(cosine, math.sqrt(1 - cosine**2))}
+    return row, vectors
+
+
+def test_wic_threshold_is_chosen_on_dev_and_applied_to_test():
+    contexts, dev, test = {}, [], []
+    for i, (cos, label) in enumerate([(0.9, 1), (0.8, 1), (0.2, 0), (0.1, 0)]):
+        row, vectors = _wic_row(i, cos, label)
+        dev.append(row)
+        contexts.update(vectors)
+    for i, (cos, label) in enumerate([(0.6, 0), (0.45, 1), (0.95, 1), (0.05, 0)], start=10):
+        row, vectors = _wic_row(i, cos, label)
+        test.append(row)
+        contexts.update(vectors)
+    result = WiCEvaluator(dev, test)(FakeEmbedder(contexts=contexts))
+    assert result["wic_threshold"] == pytest.approx(0.5)  # midway between dev's 0.2 and 0.8
+    assert result["wic_dev_accuracy"] == 1.0
+    # on test the dev threshold misjudges 0.6 (label 0) and 0.45 (label 1); a test-tuned one would not
+    assert result["wic_accuracy"] == 0.5
+    assert result["wic_majority_baseline"] == 0.5
+    with pytest.raises(ValueError, match="`dev_rows` is empty"):
+        WiCEvaluator([], test)
+    with pytest.raises(ValueError, match="WiC columns"):
+        WiCEvaluator([{"lemma": "x"}], test)
+
+
+# ------------------------------------------------------------------------------------------------ senses
+Q = "we sat by the bank"
+Q_SPAN = (14, 18)
+
+
+def _sense_table() -> list[dict]:
+    return [
+        {"word": "bank", "synset": "bank.n.01", "pos": "n", "lexname": "noun.object", "gloss": "sloping land",
+         "examples": [Q], "spans": [list(Q_SPAN)]},
+        {"word": "bank", "synset": "bank.n.02", "pos": "n", "lexname": "noun.group", "gloss": "a financial firm",
+         "examples": ["the bank lent money"], "spans": [[4, 8]]},
+        {"word": "bank", "synset": "bank.v.01", "pos": "v", "lexname": "verb.motion", "gloss": "tip laterally",
+         "examples": [], "spans": []},
+        {"word": "cat", "synset": "cat.n.01", "pos": "n", "lexname": "noun.animal", "gloss": "a feline",
+         "examples": [], "spans": []},
+    ]  # fmt: skip
+
+
+def _sense_rows() -> list[dict]:
+    return [{"lemma": "bank", "pos": "n", "sentence1": Q, "start1": Q_SPAN[0], "end1": Q_SPAN[1], "sentence2": Q,
+             "start2": Q_SPAN[0], "end2": Q_SPAN[1], "synset1": "bank.n.01", "synset2": "bank.n.01", "label": 1}]  # fmt: skip
+
+
+def test_sense_retrieval_perfect():
+    contexts = {
+        (Q, Q_SPAN): unit(1),
+        ("bank: sloping land", (0, 4)): unit(1),
+        ("the bank lent money", (4, 8)): unit(0, 1),
+        ("bank: a financial firm", (0, 4)): unit(0, 1),
+    }
+    evaluator = SenseRetrievalEvaluator(_sense_rows(), _sense_table())
+    assert [row["synset"] for row in evaluator.senses] == ["bank.n.01", "bank.n.02", "bank.v.01"]
+    result = evaluator(FakeEmbedder(contexts=contexts))
+    # the verb sense is filtered by part of speech: two candidates
+    assert result["sense_accuracy"] == result["sense_accuracy_examples"] == 1.0
+    assert math.isnan(result["sense_accuracy_definitions"])  # the only item is an example sentence
+    assert result["sense_random_baseline"] == 0.5 and result["sense_coverage"] == 1.0 and result["sense_items"] == 1
+
+
+def test_sense_retrieval_holds_out_the_query_sentence():
+    """The query sentence is an example of its own sense: included, it would make the right answer win."""
+    towards_q = torch.nn.functional.normalize(unit(1) + 2 * unit(0, 1), dim=0)  # cosine 0.447 with the query
+    contexts = {
+        (Q, Q_SPAN): unit(1),
+        ("bank: sloping land", (0, 4)): unit(0, 0, 1),
+        ("the bank lent money", (4, 8)): towards_q,
+        ("bank: a financial firm", (0, 4)): towards_q,
+    }
+    fake = FakeEmbedder(contexts=contexts)
+    assert SenseRetrievalEvaluator(_sense_rows(), _sense_table())(fake)["sense_accuracy"] == 0.0
+    leaky = SenseRetrievalEvaluator(_sense_rows(), _sense_table(), exclude_sentences=[])
+    assert leaky(fake)["sense_accuracy"] == 1.0  # mean(query, gloss) has cosine 0.707 with the query
+
+
+def test_sense_retrieval_arguments():
+    with pytest.raises(ValueError, match="`rows` is empty"):
+        SenseRetrievalEvaluator([], _sense_table())
+    with pytest.raises(ValueError, match="no row for the lemmas"):
+        SenseRetrievalEvaluator(_sense_rows(), _sense_table()[3:])
+
+
+# ------------------------------------------------------------------------------------------------ MWE <-> gloss
+def test_mwe_gloss_perfect_and_crafted_failure():
+    phrases = ["red herring", "hot dog", "ice cream"]
+    glosses = ["a misleading clue", "a sausage in a bun", "a frozen dessert"]
+    words = {p: unit(*([0] * i + [1])) for i, p in enumerate(phrases)}
+    words.update({g: unit(*([0] * i + [1])) for i, g in enumerate(glosses)})
+    evaluator = MWEGlossRetrievalEvaluator(phrases, glosses, k=1)
+    assert evaluator(FakeEmbedder(words=words)) == {
+        "mwe_gloss_recall@1": 1.0, "gloss_mwe_recall@1": 1.0, "mwe_gloss_pairs": 3.0,
+    }  # fmt: skip
+    words["a frozen dessert"] = unit(1, 0, 0.1)  # the dessert gloss now sits on "red herring"
+    result = evaluator(FakeEmbedder(words=words))
+    assert result["gloss_mwe_recall@1"] == pytest.approx(2 / 3)
+    assert result["mwe_gloss_recall@1"] == 1.0  # each phrase still prefers its own gloss: the failure is one-way
+    with pytest.raises(ValueError, match="`glosses`"):
+        MWEGlossRetrievalEvaluator(phrases, glosses[:2])
+
+
+# ------------------------------------------------------------------------------------------------ order
+def test_perturb_sentence():
+    sentence = "the quick brown fox jumps over"
+    copies = perturb_sentence(sentence, 5, seed=3)
+    assert copies == perturb_sentence(sentence, 5, seed=3)
+    assert len(set(copies)) == 5 and sentence not in copies
+    words, swap = sentence.split(), copies[0].split()
+    assert sorted(swap) == sorted(words) and sum(a != b for a, b in zip(words, swap)) == 2
+    assert all(sorted(c.split()) == sorted(words) for c in copies)
+    assert perturb_sentence("a a a a a") is None
+
+
+def test_order_awareness_margin_rule():
+    sentences = ["one two three four five", "alpha beta gamma delta epsilon zeta", "too short"]
+
+    def near(cos: float):
+        """Every copy gets cosine `cos` with its original."""
+        originals = {s: unit(1) for s in sentences}
+        return FakeEmbedder(sentences=originals, sentence_fn=lambda s: unit(cos, math.sqrt(1 - cos**2)))
+
+    evaluator = OrderAwarenessEvaluator(sentences, margin=0.01)
+    assert len(evaluator.items) == 2  # "too short" is skipped
+    result = evaluator(near(0.995))  # the original wins by 0.005 < margin: not retrieved
+    assert result["order_awareness"] == 0.0
+    assert result["order_cosine_gap"] == pytest.approx(0.005, abs=1e-5)
+    assert evaluator(near(0.98))["order_awareness"] == 1.0
+    assert OrderAwarenessEvaluator(sentences, margin=0.001)(near(0.995))["order_awareness"] == 1.0
+    bag_of_words = FakeEmbedder(sentence_fn=lambda s: hash_vector(" ".join(sorted(s.split()))))
+    result = evaluator(bag_of_words)
+    assert result["order_awareness"] == 0.0 and result["order_cosine_gap"] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="`min_words`"):
+        OrderAwarenessEvaluator(["too short"])
+    with pytest.raises(ValueError, match="`margin`"):
+        OrderAwarenessEvaluator(sentences, margin=-0.1)
+
+
+# ------------------------------------------------------------------------------------------------ geometry
+def test_geometry_spearman_identical_and_cached_reference():
+    sentences = [f"sentence number {i}" for i in range(30)]
+    reference = FakeEmbedder()
+    evaluator = GeometryPreservationEvaluator(sentences, reference=reference, max_pairs=100)
+    assert len(evaluator.pairs) == 100
+    assert evaluator(FakeEmbedder())["geometry_spearman"] == pytest.approx(1.0)
+    other = FakeEmbedder(sentence_fn=lambda s: hash_vector(s + "!"))
+    assert abs(evaluator(other)["geometry_spearman"]) < 0.5
+    assert reference.calls["sentences"] == 1  # the reference's cosines are computed once
+    with pytest.raises(ValueError, match="two distinct"):
+        GeometryPreservationEvaluator(["same", "same"])
+    with pytest.raises(ValueError, match="config.backbone"):
+        GeometryPreservationEvaluator(sentences)(FakeEmbedder())

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from datasets import load_from_disk
+
+from hf_tokenembed.index import (
+    VocabIndex,
+    VocabIndexConfig,
+    build_sense_vectors,
+    encode_queries,
+    evaluate_sense_loo,
+    evaluate_sense_retrieval,
+    find_span,
+    find_word_contexts,
+    format_neighbors,
+    gloss_context,
+    neighbors,
+    wic_sentences,
+)
+
+from .conftest import CORPUS, SENSES, WORDS
+
+
+def test_build_from_data_folder(embedder, data_dir, tmp_path):
+    index = VocabIndex.build(embedder, data_dir, progress=False)
+    kinds = [e.kind for e in index.entries]
+    # words, MWEs, and senses of the homographs only (apple has one synset)
+    assert kinds.count("word") == len(WORDS)
+    assert kinds.count("mwe") == 3
+    senses = [e for e in index.entries if e.kind == "sense"]
+    assert sorted(e.synset for e in senses) == sorted(r["synset"] for r in SENSES if r["word"] != "apple")
+    labels = {e.label for e in senses}
+    assert {"bank (sloping land)", "bank (financial institution)", "bass (lowest part)"} <= labels
+    bank = next(e for e in index.entries if e.surface == "bank" and e.kind == "word")
+    assert bank.frequency == 99 and bank.source == "word"
+    assert index.fingerprint == embedder.fingerprint() and index.index_type == "exact"
+    # a word's own vector is its nearest entry; the MWE is searchable as typed
+    assert index.search(embedder.encode_words(["river"])[0], k=1)[0].entry.label == "river"
+    assert index.search(embedder.encode_words(["red herring"])[0], k=1)[0].entry.kind == "mwe"
+    # round trip next to a model, checked against the embedder
+    index.save(tmp_path / "model" / "vocab_index")
+    loaded = VocabIndex.load(tmp_path / "model" / "vocab_index", embedder=embedder)
+    assert loaded.entries == index.entries
+
+
+def test_build_include_and_errors(embedder, data_dir, tmp_path):
+    only_words = VocabIndex.build(embedder, data_dir, include=("word",), progress=False, max_words=5)
+    assert len(only_words) == 5 and {e.kind for e in only_words.entries} == {"word"}
+    only_senses = VocabIndex.build(embedder, data_dir, include=["sense"], progress=False)
+    assert {e.kind for e in only_senses.entries} == {"sense"}
+    with pytest.raises(ValueError, match="include"):
+        VocabIndex.build(embedder, data_dir, include=("words",))
+    with pytest.raises(FileNotFoundError, match="data_dir"):
+        VocabIndex.build(embedder, tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="mwes/"):
+        VocabIndex.build(embedder, tmp_path, include=("mwe",))
+    with pytest.raises(ValueError, match="max_words"):
+        VocabIndex.build(embedder, data_dir, max_words=-1)
+
+
+def test_build_sense_vectors_and_exclusion(embedder):
+    vectors, meta = build_sense_vectors(embedder, SENSES)
+    assert vectors.shape == (len(SENSES), embedder.token_dim)
+    torch.testing.assert_close(vectors.norm(dim=1), torch.ones(len(SENSES)))
+    assert [m["source"] for m in meta] == [
+        "examples+gloss",
+        "examples+gloss",
+        "gloss",
+        "examples+gloss",
+        "examples+gloss",
+    ]
+    # the vector is the renormalised mean of the example contexts and the gloss context
+    row = SENSES[0]
+    text, span = gloss_context(row["word"], row["gloss"])
+    assert text.startswith("bank: sloping land") and span == (0, 4)
+    parts = embedder.encode_in_context(row["examples"] + [text], [tuple(s) for s in row["spans"]] + [span])
+    torch.testing.assert_close(vectors[0], torch.nn.functional.normalize(parts.mean(0), dim=0))
+    # excluded sentences are not used
+    held_out = {SENSES[0]["examples"][0]}
+    v2, meta2 = build_sense_vectors(embedder, SENSES, exclude_sentences=held_out)
+    assert meta2[0]["num_examples"] == 1 and meta2[0]["num_excluded"] == 1
+    assert not torch.allclose(v2[0], vectors[0])
+    torch.testing.assert_close(v2[1:], vectors[1:])
+    empty, no_meta = build_sense_vectors(embedder, [])
+    assert empty.shape == (0, embedder.token_dim) and no_meta == []
+
+
+def test_corpus_clustering_for_example_less_senses(embedder):
+    contexts = find_word_contexts(CORPUS, ["bass", "bank"], max_per_word=3)
+    assert len(contexts["bass"]) == 3 and len(contexts["bank"]) == 2
+    sentence, (a, b) = contexts["bass"][0]
+    assert sentence[a:b] == "bass"
+    # bass has a WordNet example (bass.n.03), so it is not clustered...
+    _, meta = build_sense_vectors(embedder, SENSES, corpus_sentences=CORPUS, max_corpus_contexts=8)
+    assert [m["source"] for m in meta].count("gloss+corpus") == 0
+    # ...unless that example is held out: then both its senses are matched one-to-one to corpus clusters
+    held_out = set(SENSES[3]["examples"])
+    vectors, meta = build_sense_vectors(
+        embedder, SENSES, corpus_sentences=CORPUS, max_corpus_contexts=8, exclude_sentences=held_out
+    )
+    plain, _ = build_sense_vectors(embedder, SENSES, exclude_sentences=held_out)
+    assert [m["source"] for m in meta] == [
+        "examples+gloss",
+        "examples+gloss",
+        "gloss+corpus",
+        "gloss+corpus",
+        "examples+gloss",
+    ]
+    assert not torch.allclose(vectors[2], plain[2]) and not torch.allclose(vectors[3], plain[3])
+    torch.testing.assert_close(vectors[[0, 1, 4]], plain[[0, 1, 4]])
+    torch.testing.assert_close(vectors.norm(dim=1), torch.ones(len(SENSES)))
+
+
+def test_sense_retrieval_eval_is_held_out(embedder, data_dir):
+    wic = load_from_disk(os.path.join(data_dir, "eval", "wic"))
+    held_out = wic_sentences(wic, ("test",))
+    assert "the river bank was muddy with water" in held_out
+    index = VocabIndex.build(embedder, data_dir, progress=False, exclude_sentences=held_out)
+    result = evaluate_sense_retrieval(index, embedder, wic["test"])
+    assert result["num_items"] == 4 and result["num_scored"] == 4 and result["coverage"] == 1.0
+    assert 0.0 <= result["accuracy"] <= 1.0
+    assert result["random_baseline"] == pytest.approx(0.5)
+    assert result["mean_candidates"] == 2
+
+
+def test_neighbors_and_table(embedder, data_dir):
+    index = VocabIndex.build(embedder, data_dir, progress=False, config=VocabIndexConfig(index_type="hnsw"))
+    assert find_span("bank", "We sat on the river Bank.") == (20, 24)
+    assert find_span("red herring", "a red  herring here") == (2, 14)
+    assert find_span("ban", "the bank") is None
+    vectors, labels = encode_queries(embedder, ["bank", "red herring"], context="We sat on the river bank.")
+    assert vectors.shape == (2, embedder.token_dim)
+    assert labels == ["bank @ We sat on the river bank.", "red herring"]
+    torch.testing.assert_close(vectors[1], embedder.encode_words(["red herring"])[0])
+    results = neighbors(index, embedder, ["bank", "red herring"], context="We sat on the river bank.", k=3)
+    table = format_neighbors(results, labels)
+    assert "bank @ We sat on the river bank." in table and "rank" in table and "score" in table
+    assert table.count("\n   1  ") == 2 and "red herring  mwe" in table
+    single = format_neighbors(results[0])
+    assert single.startswith("query 0")
+    with pytest.raises(TypeError, match="queries"):
+        encode_queries(embedder, "bank")
+    with pytest.raises(ValueError, match="queries"):
+        format_neighbors(results, ["one"])
+
+
+def test_sense_loo_leaves_the_query_out(embedder, data_dir):
+    wic = load_from_disk(os.path.join(data_dir, "eval", "wic"))
+    senses = load_from_disk(os.path.join(data_dir, "senses"))
+    result = evaluate_sense_loo(embedder, senses, wic["test"])
+    # "he sang bass in the choir music" is the only example of bass.n.03, but its gloss context remains
+    assert result["num_items"] == 4 and result["num_scored"] == 4
+    assert result["accuracy"] == 1.0  # the fake embedder shares context words between examples and glosses
+    # if a query sentence were not left out, it would be its own sense's only example; check the exclusion works:
+    # a sense whose single context is the query drops out (no gloss, one example)
+    rows = [dict(r, gloss="") for r in SENSES if r["word"] == "bass"]
+    only = evaluate_sense_loo(embedder, rows, wic["test"])
+    assert only["num_items"] == 4 and only["num_scored"] == 0 and only["coverage"] == 0.0
+
+
+def test_definition_contexts_are_held_out_too(embedder):
+    text, _ = gloss_context("bank", SENSES[0]["gloss"])
+    _, meta = build_sense_vectors(embedder, SENSES[:1], exclude_sentences={text})
+    assert meta[0]["num_excluded"] == 1 and meta[0]["source"] == "examples"
+    vectors, meta = build_sense_vectors(embedder, SENSES[:1], exclude_sentences={text, *SENSES[0]["examples"]})
+    assert meta[0]["source"] == "word" and meta[0]["num_excluded"] == 3  # nothing left: context-free word vector
+    torch.testing.assert_close(vectors[0], embedder.encode_in_context(["bank"], [(0, 4)])[0])
+
+
+def test_sense_words_homographs_table(embedder, data_dir, tmp_path):
+    import shutil
+
+    from datasets import Dataset
+
+    copy = tmp_path / "data"
+    shutil.copytree(data_dir, copy)
+    shutil.rmtree(copy / "homographs")
+    Dataset.from_dict({"word": ["bank"], "lexnames": [["noun.object"]], "synsets": [["bank.n.01"]]}).save_to_disk(
+        str(copy / "homographs")
+    )
+    homographs = VocabIndex.build(embedder, copy, include=("sense",), progress=False)
+    assert {e.surface for e in homographs.entries} == {"bank"}
+    config = VocabIndexConfig(sense_words="polysemous")
+    polysemous = VocabIndex.build(embedder, copy, config, include=("sense",), progress=False)
+    assert {e.surface for e in polysemous.entries} == {"bank", "bass"}
+    with pytest.raises(ValueError, match="sense_words"):
+        VocabIndexConfig(sense_words="all")
+
+
+def test_build_does_not_write_into_the_data_folder(embedder, data_dir):
+    def listing() -> list[str]:
+        return sorted(os.path.join(root, f) for root, _, files in os.walk(data_dir) for f in files)
+
+    before = listing()
+    VocabIndex.build(embedder, data_dir, progress=False)
+    evaluate_sense_loo(
+        embedder,
+        load_from_disk(os.path.join(data_dir, "senses")),
+        load_from_disk(os.path.join(data_dir, "eval", "wic"))["test"],
+    )
+    assert listing() == before
+
+
+def test_build_with_a_real_token_embedder(tiny_model, data_dir, tmp_path):
+    index = VocabIndex.build(tiny_model, data_dir, progress=False)
+    assert index.dim == tiny_model.token_dim and index.fingerprint == tiny_model.fingerprint()
+    query = tiny_model.encode_in_context(["We sat on the river bank."], [(20, 24)])[0]
+    hits = index.search(query, k=5)
+    assert len(hits) == 5 and all(-1.0001 <= score <= 1.0001 for _, score in hits)
+    index.save(tmp_path / "vocab_index")
+    loaded = VocabIndex.load(tmp_path / "vocab_index", embedder=tiny_model)
+    assert loaded.search(query, k=5) == hits

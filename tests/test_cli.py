@@ -1,0 +1,47 @@
+"""The `hf-tokenembed` command line: data build, index build, neighbors, evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hf_tokenembed.cli import main
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory, _tiny_model) -> str:
+    folder = tmp_path_factory.mktemp("cli-model") / "model"
+    _tiny_model.save_pretrained(folder)
+    return str(folder)
+
+
+def test_data_build_prints_the_summary(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(
+        "\n".join(f"The river bank flooded again on day {i} of the storm." for i in range(40)), encoding="utf-8"
+    )
+    main(["data", "build", "--corpus", str(corpus), "--out", str(tmp_path / "data")])
+    out = capsys.readouterr().out
+    assert "sentences" in out and "homographs" in out
+    assert json.loads((tmp_path / "data" / "summary.json").read_text())["sentences"] == 40
+
+
+def test_index_build_then_neighbors(saved_model, tiny_data_dir, tmp_path, capsys):
+    index_dir = tmp_path / "index"
+    main(["index", "build", saved_model, tiny_data_dir, "--out", str(index_dir)])
+    main(["neighbors", saved_model, "bank", "red herring", "--index", str(index_dir), "-k", "3",
+          "--context", "We sat on the river bank."])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "bank  @  We sat on the river bank." in out and "rank" in out
+
+
+def test_evaluate_json(saved_model, tiny_data_dir, capsys):
+    main(["evaluate", saved_model, "--data", tiny_data_dir, "--max-items", "20", "--json"])
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "context_type_acc@1" in metrics and "wic_accuracy" in metrics
+
+
+def test_unknown_subcommand_exits():
+    with pytest.raises(SystemExit):
+        main(["train-everything"])

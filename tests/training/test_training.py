@@ -1,0 +1,177 @@
+"""Stage 1: feature cache, examples, TokenHeadTrainer, the train_head entry script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
+from hf_tokenembed.training import (
+    FrozenFeatureCache,
+    TokenHeadTrainer,
+    TokenHeadTrainingArguments,
+    build_stage1_examples,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "trainers"))
+import train_head  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def examples(tiny_data_dir):
+    return build_stage1_examples(tiny_data_dir, max_contexts=200, order_sentences=24, progress=False)
+
+
+def _args(tmp_path, **overrides) -> TokenHeadTrainingArguments:
+    values = dict(
+        output_dir=str(tmp_path / "run"), max_steps=4, per_device_train_batch_size=8, order_batch_size=4,
+        num_hard_negatives=2, refresh_negatives_steps=2, logging_steps=1, save_steps=2, report_to="none",
+        use_cpu=True, learning_rate=1e-3, seed=0,
+    )  # fmt: skip
+    values.update(overrides)
+    return TokenHeadTrainingArguments(**values)
+
+
+def test_examples_have_real_positives(examples):
+    assert len(examples.occurrences) > 0 and len(examples.contexts) > 0
+    for context_id, start, end, type_id in examples.occurrences[:50]:
+        surface = examples.contexts[context_id][start:end]
+        assert surface.lower() == examples.types[type_id].lower()
+    assert len(examples.sentences) == len(examples.perturbed) == 24
+    assert all(s not in copies for s, copies in zip(examples.sentences, examples.perturbed))
+    assert "red herring" in examples.types or "New York" in examples.types
+
+
+def test_feature_cache_matches_the_full_forward(tiny_model, tmp_path):
+    texts = ["We sat on the river bank.", "bank", "The bank raised its rates again today."]
+    cache = FrozenFeatureCache.build(tiny_model, texts, tmp_path / "cache", progress=False)
+    assert len(cache) == 3 and cache.states.dtype.name == "float16"
+    states, mask = cache.batch([0, 2])
+    with torch.no_grad():
+        cached = tiny_model(frozen_states=states, attention_mask=mask).embeddings
+    full = tiny_model.encode_words([texts[0], texts[2]])
+    torch.testing.assert_close(cached, full, atol=2e-3, rtol=0)  # fp16 storage
+    again = FrozenFeatureCache.build(tiny_model, texts, tmp_path / "cache", progress=False)
+    assert again.key == cache.key
+
+
+def test_feature_cache_crash_leaves_nothing(tiny_model, tmp_path, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(FrozenFeatureCache, "_compute", staticmethod(explode))
+    with pytest.raises(RuntimeError):
+        FrozenFeatureCache.build(tiny_model, ["a b c"], tmp_path / "cache", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, examples, tmp_path):
+    model = TokenEmbedder(TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=2, head_dims=[48, 24]))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    cache = FrozenFeatureCache.build(model, examples.texts_to_cache(), tmp_path / "cache", progress=False)
+    trainer = TokenHeadTrainer(model, _args(tmp_path), examples, cache)
+    trainer.train()
+    logged = {k for entry in trainer.state.log_history for k in entry}
+    assert {"loss_ranking", "loss_context", "loss_synonyms", "loss_order", "loss_distill"} <= logged
+    changed = {n for n, p in model.named_parameters() if not torch.equal(before[n], p)}
+    assert changed and all("lora_" in n or n.startswith("head.") for n in changed)
+
+
+def test_original_recipe_trains_the_head_only(tiny_backbone, examples, tmp_path):
+    model = TokenEmbedder(
+        TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=0, head_dims=[32, 16], pooling="cls")
+    )
+    cache = FrozenFeatureCache.build(model, examples.texts_to_cache(), tmp_path / "cache", progress=False)
+    trainer = TokenHeadTrainer(
+        model, _args(tmp_path, recipe="original", gradient_accumulation_steps=2), examples, cache
+    )
+    trainer.train()
+    logged = {k for entry in trainer.state.log_history for k in entry}
+    assert {"loss_self_positive", "loss_orthogonality"} <= logged
+
+
+def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
+    model = TokenEmbedder(TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=1))
+    cache = FrozenFeatureCache.build(model, examples.texts_to_cache(), tmp_path / "cache", progress=False)
+    with pytest.raises(ValueError, match="`num_hard_negatives`"):
+        TokenHeadTrainer(model, _args(tmp_path, num_hard_negatives=len(examples.types)), examples, cache)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [({"recipe": "fancy"}, "`recipe`"), ({"head_dims": [8]}, "`head_dims`"), ({"order_batch_size": 0}, "order")],
+)
+def test_bad_training_arguments(tmp_path, overrides, match):
+    with pytest.raises(ValueError, match=match):
+        _args(tmp_path, **overrides)
+
+
+def _cli(tmp_path, tiny_backbone, tiny_data_dir, *extra: str) -> list[str]:
+    return [
+        "--preset", "tiny", "--backbone", tiny_backbone, "--data_dir", tiny_data_dir,
+        "--output_dir", str(tmp_path / "run"), "--eval_max_items", "20", *extra,
+    ]  # fmt: skip
+
+
+def test_bad_preset_corpus_and_backbone(tmp_path, tiny_backbone, tiny_data_dir):
+    with pytest.raises(ValueError, match="`--preset`"):
+        train_head.main(["--preset", "nope"])
+    with pytest.raises((ValueError, FileNotFoundError), match="corpus"):
+        train_head.main(_cli(tmp_path, tiny_backbone, str(tmp_path / "missing")) + ["--corpus", "no-such-corpus"])
+    with pytest.raises(ValueError, match="`backbone`"):
+        train_head.main(_cli(tmp_path, "intfloat/no-such-model-offline", tiny_data_dir))
+
+
+def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir, monkeypatch):
+    from transformers import TrainerCallback
+
+    class Interrupt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 4:  # after checkpoint-3 (the tiny preset saves every 3 steps)
+                raise KeyboardInterrupt
+
+    original_init = TokenHeadTrainer.__init__
+
+    def init_with_interrupt(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.add_callback(Interrupt())
+
+    monkeypatch.setattr(TokenHeadTrainer, "__init__", init_with_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir))
+    assert (tmp_path / "run" / "checkpoint-3").is_dir() and not (tmp_path / "run" / "checkpoint-6").exists()
+    monkeypatch.setattr(TokenHeadTrainer, "__init__", original_init)
+    metrics = train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir))
+    state = json.loads((tmp_path / "run" / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
+    assert metrics and (tmp_path / "run" / "eval_results.json").is_file()
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert "What this recipe fixes" in card and "MultiNegativeRankingLoss" in card
+    from transformers import AutoModel
+
+    assert isinstance(AutoModel.from_pretrained(tmp_path / "run"), TokenEmbedder)
+
+
+@pytest.mark.slow
+def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_backbone, tiny_data_dir):
+    """Two processes train; only the main process writes the model, card and evaluation."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "trainers" / "train_head.py"),
+        *_cli(tmp_path, tiny_backbone, tiny_data_dir),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "run"
+    assert {"config.json", "model.safetensors", "README.md", "eval_results.json"} <= set(os.listdir(run))
+    assert not [p for p in run.iterdir() if p.name.startswith(".tmp")]
+    state = json.loads((run / "checkpoint-6" / "trainer_state.json").read_text())
+    assert state["global_step"] == 6
