@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .functional import check_scale, embed_columns, group_false_negative_mask, masked_info_nce
+from .functional import HENDERSON_2017, check_scale, embed_columns, group_false_negative_mask, masked_info_nce
 
 logger = logging.getLogger(__name__)
 
@@ -148,16 +148,7 @@ class ContextAlignmentLoss(nn.Module):
 
     @property
     def citation(self) -> str:
-        return """
-@misc{henderson2017efficient,
-    title={Efficient Natural Language Response Suggestion for Smart Reply},
-    author={Matthew Henderson and Rami Al-Rfou and Brian Strope and Yun-hsuan Sung and Laszlo Lukacs and Ruiqi Guo and Sanjiv Kumar and Balint Miklos and Ray Kurzweil},
-    year={2017},
-    eprint={1705.00652},
-    archivePrefix={arXiv},
-    primaryClass={cs.CL}
-}
-"""
+        return HENDERSON_2017
 
 
 def _entry_ids(ids: Any, n: int, name: str) -> Tensor:

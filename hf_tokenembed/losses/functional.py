@@ -244,3 +244,15 @@ def embed_columns(
 ) -> list[Tensor]:
     """Embed every column with :func:`embed_features`."""
     return [embed_features(model, features, output) for features in sentence_features]
+
+
+HENDERSON_2017 = """
+@misc{henderson2017efficient,
+    title={Efficient Natural Language Response Suggestion for Smart Reply},
+    author={Matthew Henderson and Rami Al-Rfou and Brian Strope and Yun-hsuan Sung and Laszlo Lukacs and Ruiqi Guo and Sanjiv Kumar and Balint Miklos and Ray Kurzweil},
+    year={2017},
+    eprint={1705.00652},
+    archivePrefix={arXiv},
+    primaryClass={cs.CL}
+}
+"""

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from .functional import (
+    HENDERSON_2017,
     check_scale,
     cosine_matrix,
     embed_columns,
@@ -229,16 +230,9 @@ class MultiNegativeRankingLoss(nn.Module):
 
     @property
     def citation(self) -> str:
-        return """
-@misc{henderson2017efficient,
-    title={Efficient Natural Language Response Suggestion for Smart Reply},
-    author={Matthew Henderson and Rami Al-Rfou and Brian Strope and Yun-hsuan Sung and Laszlo Lukacs and Ruiqi Guo and Sanjiv Kumar and Balint Miklos and Ray Kurzweil},
-    year={2017},
-    eprint={1705.00652},
-    archivePrefix={arXiv},
-    primaryClass={cs.CL}
-}
-@misc{solatorio2024gistembed,
+        return (
+            HENDERSON_2017
+            + """@misc{solatorio2024gistembed,
     title={GISTEmbed: Guided In-sample Selection of Training Negatives for Text Embedding Fine-tuning},
     author={Aivin V. Solatorio},
     year={2024},
@@ -247,6 +241,7 @@ class MultiNegativeRankingLoss(nn.Module):
     primaryClass={cs.LG}
 }
 """
+        )
 
 
 def _group_labels(labels: Tensor, batch: int) -> Tensor:
