@@ -90,10 +90,13 @@ def main() -> None:
     parser.add_argument("--data", default="runs/data", help="data folder (hf-tokenembed data build)")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--contexts", type=int, default=2000)
+    parser.add_argument("--contexts", type=int, default=1000)
+    parser.add_argument("--words", type=int, default=5000, help="most frequent vocabulary words used as types")
     args = parser.parse_args()
 
-    examples = build_stage1_examples(args.data, max_contexts=args.contexts, order_sentences=200, progress=False)
+    examples = build_stage1_examples(
+        args.data, max_contexts=args.contexts, max_words=args.words, order_sentences=200, progress=False
+    )
     with tempfile.TemporaryDirectory() as workdir:
         original_loop = time_original_loop(examples, args.steps, args.batch_size)
         cache_original, ours_original = time_trainer(
@@ -105,7 +108,7 @@ def main() -> None:
     b = args.batch_size
     markdown = f"""## Stage-1 training speed (`benchmarks/bench_train_head.py`)
 
-`python benchmarks/bench_train_head.py --data {args.data} --steps {args.steps} --batch-size {b} --contexts {args.contexts}`
+`python benchmarks/bench_train_head.py --data {args.data} --steps {args.steps} --batch-size {b} --contexts {args.contexts} --words {args.words}`
 — packaged MiniLM, batch {b}, {len(examples.types):,} word types, median step time over {args.steps} steps
 ({torch.get_num_threads()} torch threads).
 

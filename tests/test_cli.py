@@ -45,3 +45,19 @@ def test_evaluate_json(saved_model, tiny_data_dir, capsys):
 def test_unknown_subcommand_exits():
     with pytest.raises(SystemExit):
         main(["train-everything"])
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_offline(tmp_path, tiny_data_dir, monkeypatch, capsys):
+    """The demo on the packaged MiniLM; the BBC build is swapped for the small test corpus to keep it quick."""
+    import shutil
+
+    import hf_tokenembed.data
+
+    shutil.copytree(tiny_data_dir, tmp_path / "runs" / "data")
+    monkeypatch.setattr(hf_tokenembed.data, "build_data", lambda corpus, out: {"sentences": 1})
+    main(["demo", "--runs", str(tmp_path / "runs"), "-k", "3"])
+    out = capsys.readouterr().out
+    assert "red herring" in out and "bank  @  We sat on the river bank" in out
+    assert (tmp_path / "runs" / "raw-minilm" / "vocab_index" / "index.faiss").is_file()
+    main(["demo", "--runs", str(tmp_path / "runs"), "-k", "3"])  # second run reuses the saved index

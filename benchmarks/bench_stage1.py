@@ -1,0 +1,91 @@
+"""Stage-1 quality: the trained TokenEmbedder vs the raw backbone and the original recipe, on the held-out test sets.
+
+    accelerate launch trainers/train_head.py --data_dir runs/data --output_dir runs/token-head
+    accelerate launch trainers/train_head.py --preset original --data_dir runs/data --output_dir runs/token-head-original
+    python benchmarks/bench_stage1.py --data runs/data --model runs/token-head --original runs/token-head-original
+
+All three models are scored here by the same evaluators on the same samples (`evaluate_model`, test split, same
+`--max-items` and seed); the raw backbone is the trained model's backbone, mean-pooled, no LoRA, no head.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from results import write_section
+from transformers import AutoModel
+
+import hf_tokenembed  # noqa: F401  (registers the Auto classes)
+from hf_tokenembed.evaluation import evaluate_model, raw_backbone
+
+TARGETS = [
+    ("context_type_acc@1", "≥ 0.80", lambda m, raw: m >= 0.80),
+    ("wic_accuracy", "≥ 0.70", lambda m, raw: m >= 0.70),
+    ("synonym_recall@10", "≥ 1.3× raw", lambda m, raw: m >= 1.3 * raw),
+    ("order_awareness", "≥ 0.95", lambda m, raw: m >= 0.95),
+    ("order_cosine_gap", "≥ 2× raw", lambda m, raw: m >= 2 * raw),
+    ("geometry_spearman", "≥ 0.90", lambda m, raw: m >= 0.90),
+]
+SHOWN = [
+    "context_type_acc@1", "wic_accuracy", "synonym_recall@10", "sense_accuracy", "mwe_gloss_recall@10",
+    "order_awareness", "order_cosine_gap", "geometry_spearman",
+]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="runs/data")
+    parser.add_argument("--model", default="runs/token-head")
+    parser.add_argument("--original", default="runs/token-head-original")
+    parser.add_argument("--max-items", type=int, default=1000)
+    args = parser.parse_args()
+
+    trained = AutoModel.from_pretrained(args.model).eval()
+    models = {"raw backbone": raw_backbone(trained), "original recipe": None, "this project": trained}
+    if Path(args.original, "config.json").is_file():
+        models["original recipe"] = AutoModel.from_pretrained(args.original).eval()
+    else:
+        del models["original recipe"]
+    metrics, seconds = {}, {}
+    for name, model in models.items():
+        start = time.perf_counter()
+        metrics[name] = evaluate_model(model, args.data, split="test", max_items=args.max_items)
+        seconds[name] = time.perf_counter() - start
+    raw, ours = metrics["raw backbone"], metrics["this project"]
+    header = "| metric | " + " | ".join(models) + " | target | met |"
+    lines = [header, "|---|" + "---:|" * len(models) + "---|---|"]
+    targets = {name: (text, check) for name, text, check in TARGETS}
+    for metric in SHOWN:
+        text, check = targets.get(metric, ("", None))
+        met = "" if check is None else ("yes" if check(ours[metric], raw[metric]) else "**no**")
+        cells = " | ".join(f"{metrics[name].get(metric, float('nan')):.4f}" for name in models)
+        lines.append(f"| `{metric}` | {cells} | {text} | {met} |")
+    training = {}
+    for name, folder in (("this project", args.model), ("original recipe", args.original)):
+        state = Path(folder, "trainer_state.json")
+        if state.is_file():
+            history = json.loads(state.read_text())["log_history"]
+            training[name] = next((h["train_runtime"] for h in history if "train_runtime" in h), None)
+    markdown = f"""## Stage 1: token head quality (`benchmarks/bench_stage1.py`)
+
+```
+{__doc__.strip().splitlines()[2].strip()}
+{__doc__.strip().splitlines()[3].strip()}
+{__doc__.strip().splitlines()[4].strip()}
+```
+
+Test split of `{args.data}`, up to {args.max_items} items per set (seed 0), the same samples for every column.
+Training wall time (Trainer `train_runtime`, 2 CPU cores): {", ".join(f"{k} {v:.0f} s" for k, v in training.items() if v)}.
+Evaluation wall time per model: {", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())}.
+
+{chr(10).join(lines)}
+"""
+    print(markdown)
+    write_section("bench_stage1", markdown)
+
+
+if __name__ == "__main__":
+    main()
