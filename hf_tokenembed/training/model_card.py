@@ -19,6 +19,14 @@ def render_model_card(model, args, losses: dict, metrics: dict | None = None, ba
         head = f"{model.backbone.config.hidden_size}→{model.token_dim} MLP" if model.head is not None else "no"
     table = {"this model": metrics or {}, **(baselines or {})}
     metric_names = list(dict.fromkeys(name for column in table.values() for name in column))
+    rows = [
+        f"| {name} | "
+        + " | ".join(f"{column[name]:.4f}" if name in column else "" for column in table.values())
+        + " |"
+        for name in metric_names
+    ]
+    metrics_table = "\n".join(["| metric | " + " | ".join(table) + " |", "|---|" + "---:|" * len(table), *rows])
+    citations = list(dict.fromkeys(loss.citation.strip() for loss in losses.values() if getattr(loss, "citation", "")))
     return (
         jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
         .from_string(template)
@@ -28,10 +36,10 @@ def render_model_card(model, args, losses: dict, metrics: dict | None = None, ba
             config=config,
             head=head,
             args=args,
-            losses=losses,
-            metrics=metrics,
-            columns=list(table),
-            table=table,
-            metric_names=metric_names,
+            losses_list="\n".join(
+                f"- `{name}`: `{type(loss).__name__}` {loss.get_config_dict()}" for name, loss in losses.items()
+            ),
+            metrics_table=metrics_table if metric_names else "",
+            citations=citations,
         )
     )
