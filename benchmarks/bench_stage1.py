@@ -11,7 +11,6 @@ All three models are scored here by the same evaluators on the same samples (`ev
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -63,22 +62,15 @@ def main() -> None:
         met = "" if check is None else ("yes" if check(ours[metric], raw[metric]) else "**no**")
         cells = " | ".join(f"{metrics[name].get(metric, float('nan')):.4f}" for name in models)
         lines.append(f"| `{metric}` | {cells} | {text} | {met} |")
-    training = {}
-    for name, folder in (("this project", args.model), ("original recipe", args.original)):
-        state = Path(folder, "trainer_state.json")
-        if state.is_file():
-            history = json.loads(state.read_text())["log_history"]
-            training[name] = next((h["train_runtime"] for h in history if "train_runtime" in h), None)
     markdown = f"""## Stage 1: token head quality (`benchmarks/bench_stage1.py`)
 
 ```
-{__doc__.strip().splitlines()[2].strip()}
-{__doc__.strip().splitlines()[3].strip()}
-{__doc__.strip().splitlines()[4].strip()}
+accelerate launch trainers/train_head.py --data_dir {args.data} --output_dir {args.model}
+accelerate launch trainers/train_head.py --preset original --data_dir {args.data} --output_dir {args.original}
+python benchmarks/bench_stage1.py --data {args.data} --model {args.model} --original {args.original} --max-items {args.max_items}
 ```
 
 Test split of `{args.data}`, up to {args.max_items} items per set (seed 0), the same samples for every column.
-Training wall time (Trainer `train_runtime`, 2 CPU cores): {", ".join(f"{k} {v:.0f} s" for k, v in training.items() if v)}.
 Evaluation wall time per model: {", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())}.
 
 {chr(10).join(lines)}

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
         logger.info("Resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
     trainer.save_model()
+    trainer.save_state()
     metrics = {}
     if trainer.is_world_process_zero():
         metrics = evaluate_model(model.eval(), args.data_dir, split="test", max_items=args.eval_max_items)

@@ -73,14 +73,14 @@ class FrozenFeatureCache:
 
     def batch(self, indices: list[int], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         """Padded `(B, T, hidden)` float32 states and `(B, T)` attention mask of the texts at `indices`."""
-        width = max(self.length(i) for i in indices)
-        states = torch.zeros((len(indices), width, self.meta["hidden"]), dtype=torch.float32)
-        mask = torch.zeros((len(indices), width), dtype=torch.long)
-        for row, i in enumerate(indices):
-            start, end = int(self.offsets[i]), int(self.offsets[i + 1])
-            states[row, : end - start] = torch.from_numpy(np.asarray(self.states[start:end], dtype=np.float32))
-            mask[row, : end - start] = 1
-        return states.to(device), mask.to(device)
+        starts = self.offsets[indices]
+        lengths = self.offsets[np.asarray(indices) + 1] - starts
+        valid = np.arange(lengths.max())[None, :] < lengths[:, None]
+        positions = (starts[:, None] + np.arange(lengths.max())[None, :])[valid]
+        states = np.zeros((len(indices), lengths.max(), self.meta["hidden"]), dtype=np.float32)
+        states[valid] = self.states[positions]
+        mask = torch.from_numpy(valid.astype(np.int64))
+        return torch.from_numpy(states).to(device), mask.to(device)
 
     @classmethod
     def build(
