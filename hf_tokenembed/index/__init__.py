@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .config import INDEX_TYPES, VocabIndexConfig
 from .entries import ENTRY_KINDS, IndexEntry, load_entries, save_entries, sense_label, short_gloss
-from .neighbors import encode_queries, find_span, format_neighbors, neighbors
+from .neighbors import encode_queries, format_neighbors, neighbors
 from .sense_eval import evaluate_sense_loo, evaluate_sense_retrieval, wic_items, wic_sentences
 from .senses import build_sense_vectors, encode_contexts, find_word_contexts, gloss_context
 from .vocab_index import Neighbor, VocabIndex, faiss_threads, gpu_available
@@ -22,7 +22,6 @@ __all__ = [
     "evaluate_sense_loo",
     "evaluate_sense_retrieval",
     "faiss_threads",
-    "find_span",
     "find_word_contexts",
     "format_neighbors",
     "gloss_context",

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from hf_tokenembed.data.wordnet import find_form
+
 from .vocab_index import Neighbor, VocabIndex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["encode_queries", "find_span", "format_neighbors", "neighbors"]
-
-
-def find_span(text: str, context: str) -> tuple[int, int] | None:
-    """Char span of the first whole-word, case-insensitive occurrence of ``text`` in ``context`` (or ``None``)."""
-    words = text.split()
-    if not words:
-        return None
-    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-    match = re.search(pattern, context, flags=re.IGNORECASE)
-    return match.span() if match else None
+__all__ = ["encode_queries", "format_neighbors", "neighbors"]
 
 
 def encode_queries(
@@ -43,7 +34,7 @@ def encode_queries(
             raise ValueError(f"queries[{i}] must be a non-empty string, got {q!r}")
     if context is not None and not isinstance(context, str):
         raise TypeError(f"context must be a str or None, got {type(context).__name__}")
-    spans = [find_span(q, context) if context else None for q in queries]
+    spans = [find_form(context, q) if context else None for q in queries]
     for q, span in zip(queries, spans):
         if context and span is None:
             logger.warning("%r does not occur in the context; using its context-free vector", q)

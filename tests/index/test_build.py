@@ -6,6 +6,7 @@ import pytest
 import torch
 from datasets import load_from_disk
 
+from hf_tokenembed.data.wordnet import find_form
 from hf_tokenembed.index import (
     VocabIndex,
     VocabIndexConfig,
@@ -13,7 +14,6 @@ from hf_tokenembed.index import (
     encode_queries,
     evaluate_sense_loo,
     evaluate_sense_retrieval,
-    find_span,
     find_word_contexts,
     format_neighbors,
     gloss_context,
@@ -128,9 +128,9 @@ def test_sense_retrieval_eval_is_held_out(embedder, data_dir):
 
 def test_neighbors_and_table(embedder, data_dir):
     index = VocabIndex.build(embedder, data_dir, progress=False, config=VocabIndexConfig(index_type="hnsw"))
-    assert find_span("bank", "We sat on the river Bank.") == (20, 24)
-    assert find_span("red herring", "a red  herring here") == (2, 14)
-    assert find_span("ban", "the bank") is None
+    assert find_form("We sat on the river Bank.", "bank") == (20, 24)
+    assert find_form("a red  herring here", "red herring") == (2, 14)
+    assert find_form("the bank", "ban") is None
     vectors, labels = encode_queries(embedder, ["bank", "red herring"], context="We sat on the river bank.")
     assert vectors.shape == (2, embedder.token_dim)
     assert labels == ["bank @ We sat on the river bank.", "red herring"]
