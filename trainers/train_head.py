@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> dict:
         max_words=args.max_words,
         order_sentences=args.order_sentences,
         perturbations=args.perturbations,
+        swaps=args.swaps,
+        max_sense_words=args.max_sense_words,
         seed=args.seed,
         progress=args.should_log,
     )

@@ -6,25 +6,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-import torch
-
 from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["SenseRetrievalEvaluator"]
-
-_POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
-
-
-def _pos(pos: str | None) -> str | None:
-    pos = str(pos).lower() if pos else None
-    return _POS.get(pos, pos) if pos else None
-
-
-def _synset_pos(synset: str) -> str | None:
-    parts = str(synset).rsplit(".", 2)
-    return _pos(parts[1]) if len(parts) == 3 else None
 
 
 def _key(word: str) -> str:
@@ -77,6 +63,7 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
         self.primary_metric = "sense_accuracy"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
+        from hf_tokenembed.index.sense_eval import score_sense_items, synset_has_pos
         from hf_tokenembed.index.senses import build_sense_vectors
 
         vectors, meta = build_sense_vectors(
@@ -94,31 +81,11 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
                 [it["sentence"] for it in self.items], spans=[it["span"] for it in self.items], **self.encode_kwargs()
             )
         )
-        correct = scored = 0
-        random_sum = 0.0
-        by_kind = {True: [0, 0], False: [0, 0]}  # definition contexts vs example sentences: [correct, scored]
-        for item, query in zip(self.items, queries):
-            ids = [
-                i
-                for i in by_lemma.get(_key(item["lemma"]), [])
-                if item["pos"] is None or _synset_pos(meta[i]["synset"]) in (None, item["pos"])
-            ]
-            synsets = [meta[i]["synset"] for i in ids]
-            if item["synset"] not in synsets:
-                continue
-            scored += 1
-            best = int(torch.argmax(vectors[ids] @ query))
-            hit = synsets[best] == item["synset"]
-            correct += hit
-            by_kind[item["definition"]][0] += hit
-            by_kind[item["definition"]][1] += 1
-            random_sum += 1 / len(ids)
-        nan = float("nan")
-        return {
-            "sense_accuracy": correct / scored if scored else nan,
-            "sense_random_baseline": random_sum / scored if scored else nan,
-            "sense_accuracy_examples": by_kind[False][0] / by_kind[False][1] if by_kind[False][1] else nan,
-            "sense_accuracy_definitions": by_kind[True][0] / by_kind[True][1] if by_kind[True][1] else nan,
-            "sense_coverage": scored / len(self.items),
-            "sense_items": scored,
-        }
+
+        def candidates(item: dict[str, Any]) -> tuple[list[str], Any]:
+            ids = [i for i in by_lemma.get(_key(item["lemma"]), []) if synset_has_pos(meta[i]["synset"], item["pos"])]
+            return [meta[i]["synset"] for i in ids], vectors[ids].numpy()
+
+        result = score_sense_items(self.items, queries.numpy(), candidates)
+        names = ("accuracy", "random_baseline", "accuracy_examples", "accuracy_definitions", "coverage")
+        return {**{f"sense_{name}": result[name] for name in names}, "sense_items": result["num_scored"]}

@@ -18,7 +18,14 @@ from .vocab_index import VocabIndex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["evaluate_sense_loo", "evaluate_sense_retrieval", "wic_items", "wic_sentences"]
+__all__ = [
+    "evaluate_sense_loo",
+    "evaluate_sense_retrieval",
+    "synset_has_pos",
+    "score_sense_items",
+    "wic_items",
+    "wic_sentences",
+]
 
 _POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
 
@@ -104,22 +111,23 @@ def evaluate_sense_retrieval(
             ids = by_lower.get(lemma, [])
             cache[lemma] = ([index.entries[i].synset for i in ids], index.reconstruct(ids))
         synsets, mat = cache[lemma]
-        keep = [j for j, syn in enumerate(synsets) if not same_pos or _same_pos(syn, it["pos"])]
+        keep = [j for j, syn in enumerate(synsets) if not same_pos or synset_has_pos(syn, it["pos"])]
         return [synsets[j] for j in keep], mat[keep]
 
-    result = _score(items, queries, candidates)
+    result = score_sense_items(items, queries, candidates)
     logger.info("Sense retrieval (index): %s", result)
     return result
 
 
-def _same_pos(synset: str | None, pos: str | None) -> bool:
+def synset_has_pos(synset: str | None, pos: str | None) -> bool:
+    """Whether `synset` ("bank.n.01") has part of speech `pos` (n, v, a, r; None matches anything)."""
     if pos is None or not synset:
         return True
     parts = synset.rsplit(".", 2)
     return len(parts) == 3 and _norm_pos(parts[1]) == pos
 
 
-def _score(items: list[dict[str, Any]], queries: np.ndarray, candidates) -> dict[str, Any]:
+def score_sense_items(items: list[dict[str, Any]], queries: np.ndarray, candidates) -> dict[str, Any]:
     """Accuracy of argmax over ``candidates(item) -> (synsets, vectors)`` against each item's gold synset."""
     queries = queries / np.linalg.norm(queries, axis=1, keepdims=True).clip(1e-12)
     correct = correct_multi = first = multi = scored = 0
@@ -211,7 +219,7 @@ def evaluate_sense_loo(
     def candidates(it: dict[str, Any]) -> tuple[list[str], np.ndarray]:
         synsets, vectors = [], []
         for synset, ids in per_lemma.get(it["lemma"].replace("_", " ").lower(), []):
-            if same_pos and not _same_pos(synset, it["pos"]):
+            if same_pos and not synset_has_pos(synset, it["pos"]):
                 continue
             keep = [i for i in ids if texts[i] != it["sentence"]]  # leave the query sentence out
             if keep:
@@ -220,6 +228,6 @@ def evaluate_sense_loo(
                 vectors.append(v / max(float(np.linalg.norm(v)), 1e-12))
         return synsets, (np.stack(vectors) if vectors else np.empty((0, ctx.shape[1]), dtype=np.float32))
 
-    result = _score(items, queries, candidates)
+    result = score_sense_items(items, queries, candidates)
     logger.info("Sense retrieval (leave-one-out): %s", result)
     return result

@@ -22,16 +22,18 @@ _MAX_SHUFFLE_TRIES = 50
 PositiveView = Literal["auto", "teacher", "dropout", "detached"]
 
 
-def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = None) -> list[str]:
-    """`k` copies of `sentence` with its words reordered: one two-word swap first, then full shuffles.
+def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = None, swaps: int = 1) -> list[str]:
+    """`k` copies of `sentence` with its words reordered: `swaps` two-word swaps first, then full shuffles.
 
     Words are whitespace-separated; sentence-final punctuation stays at the end. No copy equals the original, and
-    copies are distinct while enough distinct orders exist.
+    copies are distinct while enough distinct orders exist. A swap exchanges two positions holding different words,
+    the hardest copy to tell apart (and the one the order-awareness evaluator scores).
 
     Args:
         sentence: The sentence, at least 3 words.
         k: Number of copies.
         rng: A `random.Random` (or an int seed); the same seed gives the same copies.
+        swaps: How many of the `k` copies are two-word swaps (the rest are shuffles); at most `k`.
 
     Raises:
         ValueError: If the sentence has fewer than 3 words, or all its words are equal (no other order exists).
@@ -40,6 +42,8 @@ def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = 
         raise TypeError(f"`sentence` must be a string, got {type(sentence).__name__}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"`k` must be a positive int, got {k!r}")
+    if isinstance(swaps, bool) or not isinstance(swaps, int) or not 0 <= swaps <= k:
+        raise ValueError(f"`swaps` must be an int in [0, k={k}], got {swaps!r}")
     if rng is None or isinstance(rng, int) and not isinstance(rng, bool):
         rng = random.Random(rng)
     if not isinstance(rng, random.Random):
@@ -60,11 +64,12 @@ def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = 
     seen = {original}
     out: list[tuple[str, ...]] = []
     pairs = [(i, j) for i in range(len(words)) for j in range(i + 1, len(words)) if words[i] != words[j]]
-    i, j = rng.choice(pairs)
-    swapped = list(words)
-    swapped[i], swapped[j] = swapped[j], swapped[i]
-    out.append(tuple(swapped))
-    seen.add(out[-1])
+    for i, j in rng.sample(pairs, min(swaps, len(pairs))):
+        swapped = list(words)
+        swapped[i], swapped[j] = swapped[j], swapped[i]
+        if tuple(swapped) not in seen:
+            out.append(tuple(swapped))
+            seen.add(out[-1])
     while len(out) < k:
         candidate = None
         for _ in range(_MAX_SHUFFLE_TRIES):
@@ -230,6 +235,8 @@ class OrderAwareSentenceLoss(nn.Module):
         *,
         positive: Tensor | None = None,
         teacher_anchor: Tensor | None = None,
+        extra_anchor: Tensor | None = None,
+        extra_teacher: Tensor | None = None,
     ) -> dict[str, Tensor]:
         """The named parts from embeddings.
 
@@ -238,6 +245,8 @@ class OrderAwareSentenceLoss(nn.Module):
             perturbed: `(B, k, d)` vectors of each sentence's reordered copies.
             positive: `(B, d)` second view of each sentence; None uses the detached anchor.
             teacher_anchor: `(B, h)` frozen teacher vectors of the original sentences; None skips distillation.
+            extra_anchor: `(M, d)` vectors of more sentences (without copies) that join only the distillation, so
+                it sees more pairs per step; needs `extra_teacher` `(M, h)`, their teacher vectors.
 
         Returns:
             ``{"contrastive", "distill", "loss"}`` where ``distill`` is already weighted and
@@ -273,11 +282,27 @@ class OrderAwareSentenceLoss(nn.Module):
                 raise ValueError(
                     f"`teacher_anchor` must be a ({batch}, h) tensor, got {getattr(teacher_anchor, 'shape', None)}"
                 )
-            if batch > 1 and self.distill_weight > 0:
-                student = cosine_matrix(anchor, anchor)
+            students, teachers = anchor, teacher_anchor
+            if (extra_anchor is None) != (extra_teacher is None):
+                raise ValueError("`extra_anchor` and `extra_teacher` must be given together")
+            if extra_anchor is not None:
+                if (
+                    extra_anchor.ndim != 2
+                    or extra_anchor.shape[1] != dim
+                    or extra_teacher.shape != (extra_anchor.shape[0], teacher_anchor.shape[1])
+                ):
+                    raise ValueError(
+                        f"`extra_anchor` must be (M, {dim}) and `extra_teacher` (M, {teacher_anchor.shape[1]}), "
+                        f"got {tuple(extra_anchor.shape)} and {tuple(extra_teacher.shape)}"
+                    )
+                students = torch.cat([anchor, extra_anchor.to(anchor)])
+                teachers = torch.cat([teacher_anchor, extra_teacher.to(teacher_anchor)])
+            n = students.shape[0]
+            if n > 1 and self.distill_weight > 0:
+                student = cosine_matrix(students, students)
                 with torch.no_grad():
-                    teacher = cosine_matrix(teacher_anchor.detach(), teacher_anchor.detach())
-                off_diagonal = ~torch.eye(batch, dtype=torch.bool, device=anchor.device)
+                    teacher = cosine_matrix(teachers.detach(), teachers.detach())
+                off_diagonal = ~torch.eye(n, dtype=torch.bool, device=anchor.device)
                 distill = self.distill_weight * F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
         return {"contrastive": contrastive, "distill": distill, "loss": contrastive + distill}
 

@@ -28,6 +28,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
     lora_rank: int = field(default=8)
     lora_alpha: int = field(default=16)
     head_dims: list[int] = field(default_factory=list, metadata={"help": "[hidden, out]; empty = backbone size."})
+    encoder_dropout: float | None = field(
+        default=0.0,
+        metadata={
+            "help": "Dropout in the encoder while training (None: the backbone's own). Off by default: a sentence and "
+            "its word-order copies, or the pairs the distillation compares, would otherwise differ by dropout noise."
+        },
+    )
     pooling: str | None = field(default=None, metadata={"help": "mean or cls; default: the backbone family's."})
     cache_dir: str | None = field(
         default=None, metadata={"help": "Frozen-feature cache folder (default: <output_dir>/feature_cache)."}
@@ -38,6 +45,9 @@ class TokenHeadTrainingArguments(TrainingArguments):
     order_sentences: int = field(default=1000, metadata={"help": "Sentences for the order-aware loss."})
     order_batch_size: int = field(default=16, metadata={"help": "Order-loss sentences per step."})
     perturbations: int = field(default=5, metadata={"help": "Word-order copies per sentence."})
+    swaps: int = field(default=1, metadata={"help": "How many of the copies are two-word swaps (the rest shuffles)."})
+    sense_batch_size: int = field(default=32, metadata={"help": "WordNet example uses per step (sense objective)."})
+    max_sense_words: int | None = field(default=None, metadata={"help": "Words sampled for the sense objective."})
     num_hard_negatives: int = field(default=3, metadata={"help": "FAISS-mined hard negatives per anchor."})
     refresh_negatives_steps: int = field(default=200, metadata={"help": "Steps between hard-negative refreshes."})
     scale: float = field(default=20.0, metadata={"help": "Inverse temperature of every contrastive loss."})
@@ -47,6 +57,7 @@ class TokenHeadTrainingArguments(TrainingArguments):
     context_weight: float = field(default=1.0)
     ranking_weight: float = field(default=1.0)
     synonym_weight: float = field(default=0.5)
+    sense_weight: float = field(default=1.0)
     order_weight: float = field(default=1.0)
     distill_weight: float = field(default=20.0, metadata={"help": "Weight of the geometry-preserving distillation."})
     orthogonality_weight: float = field(default=0.01, metadata={"help": "Original recipe only."})
@@ -56,9 +67,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
         super().__post_init__()
         if self.recipe not in RECIPES:
             raise ValueError(f"`recipe` must be one of {RECIPES}, got {self.recipe!r}")
+        if self.encoder_dropout is not None and not 0 <= self.encoder_dropout < 1:
+            raise ValueError(f"`encoder_dropout` must be in [0, 1) or None, got {self.encoder_dropout!r}")
         if self.head_dims and len(self.head_dims) != 2:
             raise ValueError(f"`head_dims` must be empty or [hidden, out], got {self.head_dims!r}")
-        for name in ("max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps"):
+        for name in (
+            "max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps", "sense_batch_size"
+        ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
         self.remove_unused_columns = False

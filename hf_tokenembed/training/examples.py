@@ -35,6 +35,9 @@ class Stage1Examples:
         contexts: Corpus sentences holding occurrences.
         occurrences: `(context id, start, end, type id)` rows: a type's span in a sentence.
         sentences: Sentences for the order-aware loss; `perturbed[i]` are word-order copies of `sentences[i]`.
+        glosses: Sense entries as contexts: ``"bank: sloping land ..."`` (`index.senses.gloss_context`), whose word
+            span is `gloss_spans[i]`; `sense_siblings[i]` are the other senses of the same word.
+        sense_examples: WordNet example sentences; `sense_uses` rows are `(example id, start, end, sense id)`.
     """
 
     types: list[str]
@@ -45,13 +48,17 @@ class Stage1Examples:
     occurrences: np.ndarray
     sentences: list[str] = field(default_factory=list)
     perturbed: list[list[str]] = field(default_factory=list)
+    glosses: list[str] = field(default_factory=list)
+    gloss_spans: list[tuple[int, int]] = field(default_factory=list)
+    sense_siblings: list[list[int]] = field(default_factory=list)
+    sense_examples: list[str] = field(default_factory=list)
+    sense_uses: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))
 
     def texts_to_cache(self) -> list[str]:
         """Every distinct text whose frozen features the trainer needs, in a stable order."""
-        seen: dict[str, None] = {}
-        for text in [*self.types, *self.contexts, *self.sentences, *(c for copies in self.perturbed for c in copies)]:
-            seen.setdefault(text, None)
-        return list(seen)
+        copies = (c for perturbed in self.perturbed for c in perturbed)
+        texts = [*self.types, *self.contexts, *self.sentences, *copies, *self.glosses, *self.sense_examples]
+        return list(dict.fromkeys(texts))
 
 
 def _variant_key(word: str, morphy) -> str:
@@ -69,6 +76,8 @@ def build_stage1_examples(
     max_words: int | None = None,
     order_sentences: int = 1000,
     perturbations: int = 5,
+    swaps: int = 1,
+    max_sense_words: int | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> Stage1Examples:
@@ -81,6 +90,8 @@ def build_stage1_examples(
         max_words: Keep only the `max_words` most frequent vocabulary words (None: all).
         order_sentences: Sentences (>= 5 words) for the order-aware loss.
         perturbations: Word-order copies per order sentence.
+        swaps: How many of those copies are two-word swaps (the rest are shuffles).
+        max_sense_words: Sample this many words with WordNet example uses for the sense objective (None: all).
         seed: Sampling seed.
         progress: Show progress bars.
     """
@@ -140,10 +151,12 @@ def build_stage1_examples(
         occurrences += [(len(contexts) - 1, *o) for o in found[:occurrences_per_context]]
 
     long_enough = [s for s in train[len(contexts) :] if len(s.split()) >= 5][:order_sentences]
-    perturbed = [perturb_word_order(s, perturbations, rng) for s in long_enough]
+    perturbed = [perturb_word_order(s, perturbations, rng, swaps=swaps) for s in long_enough]
+    senses = _sense_examples(data, max_sense_words, rng)
     logger.info(
-        "Stage-1 examples: %d types, %d contexts, %d occurrences, %d order sentences",
-        len(types), len(contexts), len(occurrences), len(long_enough),
+        "Stage-1 examples: %d types, %d contexts, %d occurrences, %d order sentences, %d senses, %d sense uses",
+        len(types), len(contexts), len(occurrences), len(long_enough), len(senses["glosses"]),
+        len(senses["sense_uses"]),
     )  # fmt: skip
     return Stage1Examples(
         types=types,
@@ -154,7 +167,43 @@ def build_stage1_examples(
         occurrences=np.array(occurrences, dtype=np.int64).reshape(-1, 4),
         sentences=long_enough,
         perturbed=perturbed,
+        **senses,
     )
+
+
+def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> dict:
+    """WordNet senses of the words that have an example use, minus every WiC evaluation lemma.
+
+    Each sense becomes its gloss context, and each example use points at its sense: the sense objective makes an
+    example's in-context vector retrieve its own gloss among the word's other senses.
+    """
+    from hf_tokenembed.index.senses import gloss_context
+
+    held_out = {lemma for split in data["eval/wic"].values() for lemma in _column(split, "lemma")}
+    table = data["senses"]
+    words, glosses, examples, spans = (_column(table, c) for c in ("word", "gloss", "examples", "spans"))
+    with_uses = sorted({w for w, e in zip(words, examples) if e and len(w) > 1 and w not in held_out})
+    if max_words is not None:
+        with_uses = rng.sample(with_uses, min(max_words, len(with_uses)))
+    with_uses = set(with_uses)
+    kept = [i for i, w in enumerate(words) if w in with_uses]
+    sense_id = {i: n for n, i in enumerate(kept)}
+    by_word: dict[str, list[int]] = {}
+    for i in kept:
+        by_word.setdefault(words[i], []).append(sense_id[i])
+    contexts = [gloss_context(words[i], glosses[i]) for i in kept]
+    sense_examples, uses = [], []
+    for i in kept:
+        for example, (start, end) in zip(examples[i], spans[i]):
+            sense_examples.append(example)
+            uses.append((len(sense_examples) - 1, start, end, sense_id[i]))
+    return {
+        "glosses": [text for text, _ in contexts],
+        "gloss_spans": [span for _, span in contexts],
+        "sense_siblings": [[j for j in by_word[words[i]] if j != sense_id[i]] for i in kept],
+        "sense_examples": sense_examples,
+        "sense_uses": np.array(uses, dtype=np.int64).reshape(-1, 4),
+    }
 
 
 def _column(table, name: str) -> list:

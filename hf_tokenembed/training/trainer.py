@@ -36,9 +36,10 @@ class TokenHeadTrainer(Trainer):
     Each step takes a batch of word occurrences (a word type and one corpus sentence it occurs in) and a few
     sentences with word-order copies, embeds them from the cache, and sums the named loss parts (each is logged):
     `ranking` (type → its occurrence, in-batch + mined hard negatives, false negatives masked), `context`
-    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms), `order` + `distill`
-    (order-aware sentence vectors that keep the backbone's geometry). `recipe="original"` trains the old objective
-    instead (see `OriginalRecipeLoss`).
+    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms), `senses` (a WordNet
+    example use → its own sense's gloss context, against the word's other senses), `order` + `distill`
+    (order-aware sentence vectors that keep the backbone's geometry; the occurrences' sentences join the
+    distillation). `recipe="original"` trains the old objective instead (see `OriginalRecipeLoss`).
     """
 
     def __init__(
@@ -49,6 +50,10 @@ class TokenHeadTrainer(Trainer):
         cache: FrozenFeatureCache,
         **kwargs,
     ):
+        if args.encoder_dropout is not None:
+            for module in model.backbone.modules():
+                if isinstance(module, torch.nn.Dropout):
+                    module.p = args.encoder_dropout
         texts = examples.texts_to_cache()
         if len(texts) != len(cache):
             raise ValueError(f"`cache` holds {len(cache)} texts but the examples need {len(texts)}; rebuild it")
@@ -68,6 +73,13 @@ class TokenHeadTrainer(Trainer):
         self.span_masks = model.tokenize(
             [examples.contexts[c] for c in occ[:, 0]], [(int(s), int(e)) for s, e in occ[:, 1:3]]
         )["span_mask"]
+        uses = examples.sense_uses
+        self.sense_use_rows = np.array([row[examples.sense_examples[u]] for u in uses[:, 0]], dtype=np.int64)
+        self.sense_use_masks = model.tokenize(
+            [examples.sense_examples[u] for u in uses[:, 0]], [(int(s), int(e)) for s, e in uses[:, 1:3]]
+        )["span_mask"]
+        self.gloss_rows = np.array([row[g] for g in examples.glosses], dtype=np.int64)
+        self.gloss_masks = model.tokenize(examples.glosses, examples.gloss_spans)["span_mask"] if uses.size else []
         k = args.num_hard_negatives if args.recipe == "default" else 1
         if k >= len(examples.types):
             raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
@@ -79,6 +91,7 @@ class TokenHeadTrainer(Trainer):
                 "synonyms": SynonymAwareContrastiveLoss(
                     model, scale=args.scale, synonym_share=args.synonym_share, related_share=args.related_share
                 ),
+                "senses": ContextAlignmentLoss(model, scale=args.scale),
                 "order": OrderAwareSentenceLoss(model, scale=args.scale, distill_weight=args.distill_weight),
             }
         else:
@@ -97,7 +110,7 @@ class TokenHeadTrainer(Trainer):
 
     # ------------------------------------------------------------------------------------------------ embedding
     def _embed(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None):
-        """Embed cache rows through the trainable layers; `span_masks` pools only those tokens."""
+        """Embed cache rows through the trainable layers (`span_masks` pools only those tokens); also the mask."""
         device = self.args.device
         states, mask = self.cache.batch(rows.tolist(), device)
         span = None
@@ -105,7 +118,7 @@ class TokenHeadTrainer(Trainer):
             span = torch.zeros_like(mask)
             for i, m in enumerate(span_masks):
                 span[i, : len(m)] = torch.tensor(m, device=device)
-        return model(frozen_states=states, attention_mask=mask, span_mask=span)
+        return model(frozen_states=states, attention_mask=mask, span_mask=span), mask
 
     @torch.no_grad()
     def encode_types(self) -> torch.Tensor:
@@ -117,7 +130,7 @@ class TokenHeadTrainer(Trainer):
         out = torch.empty((len(order), model.token_dim))
         for start in range(0, len(order), 1024):
             chunk = order[start : start + 1024]
-            out[chunk] = self._embed(model, self.type_rows[chunk]).embeddings.float().cpu()
+            out[chunk] = self._embed(model, self.type_rows[chunk])[0].embeddings.float().cpu()
         model.train(was_training)
         return out
 
@@ -137,16 +150,18 @@ class TokenHeadTrainer(Trainer):
             torch.from_numpy(types), torch.from_numpy(partners), [set(self.examples.partners[t]) for t in types]
         ).numpy()
         short = np.concatenate([types, partners, negatives.reshape(-1)])
-        short_vectors = self._embed(model, self.type_rows[short]).embeddings
+        short_vectors = self._embed(model, self.type_rows[short])[0].embeddings
         b, k = len(types), negatives.shape[1]
         anchor, partner, negative = short_vectors[:b], short_vectors[b : 2 * b], short_vectors[2 * b :]
         order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
         long_rows = np.concatenate([self.context_rows[rows[:, 0]], order_rows.reshape(-1)])
         long_masks = spans + [[1] * self.cache.length(r) for r in order_rows.reshape(-1)]
-        long_output = self._embed(model, long_rows, long_masks)
+        long_output, long_mask = self._embed(model, long_rows, long_masks)
         context = long_output.embeddings[:b]
         sentences = F.normalize(long_output.pooled[b:], dim=-1).view(len(order_rows), -1, long_output.pooled.shape[-1])
         teacher = self.cache.teacher[order_rows[:, 0]].to(sentences.device)
+        context_sentences = self.accelerator.unwrap_model(model).pool(long_output.last_hidden_state[:b], long_mask[:b])
+        context_teacher = self.cache.teacher[long_rows[:b]].to(sentences.device)
 
         groups = torch.from_numpy(self.examples.groups[types]).to(anchor.device)
         parts = {
@@ -164,22 +179,49 @@ class TokenHeadTrainer(Trainer):
                 [anchor, partner], self._relations(types, partners).to(anchor.device)
             ),
         }
+        if len(self.sense_use_rows):
+            parts["senses"] = self._sense_loss(model, rng)
         order = self.losses["order"].compute_loss_from_embeddings(
-            sentences[:, 0], sentences[:, 1:], teacher_anchor=F.normalize(teacher, dim=-1)
+            sentences[:, 0],
+            sentences[:, 1:],
+            teacher_anchor=F.normalize(teacher, dim=-1),
+            extra_anchor=F.normalize(context_sentences, dim=-1),
+            extra_teacher=F.normalize(context_teacher, dim=-1),
         )
         parts["order"], parts["distill"] = order["contrastive"], order["distill"]  # distill already weighted
         weights = {
             "ranking": self.args.ranking_weight, "context": self.args.context_weight,
-            "synonyms": self.args.synonym_weight, "order": self.args.order_weight, "distill": self.args.order_weight,
+            "synonyms": self.args.synonym_weight, "senses": self.args.sense_weight, "order": self.args.order_weight,
+            "distill": 1.0,  # already weighted by `distill_weight`
         }  # fmt: skip
         loss = sum(weights[name] * value for name, value in parts.items())
         self._track(parts)
         return (loss, {"loss": loss}) if return_outputs else loss
 
+    def _sense_loss(self, model, rng: np.random.Generator) -> torch.Tensor:
+        """A batch of WordNet example uses, each to retrieve its sense's gloss context among the words' senses."""
+        uses = self.examples.sense_uses
+        batch = rng.choice(len(uses), min(self.args.sense_batch_size, len(uses)), replace=False)
+        senses = uses[batch, 3]
+        siblings = sorted({s for sense in senses for s in self.examples.sense_siblings[sense]} - set(senses.tolist()))
+        glosses = np.concatenate([senses, np.array(siblings, dtype=np.int64)])
+        rows = np.concatenate([self.sense_use_rows[batch], self.gloss_rows[glosses]])
+        masks = [self.sense_use_masks[i] for i in batch] + [self.gloss_masks[g] for g in glosses]
+        vectors = self._embed(model, rows, masks)[0].embeddings
+        b = len(batch)
+        device = vectors.device
+        return self.losses["senses"].compute_loss_from_embeddings(
+            vectors[:b],
+            vectors[b : 2 * b],
+            torch.from_numpy(senses).to(device),
+            extra_entries=vectors[2 * b :] if siblings else None,
+            extra_entry_ids=torch.tensor(siblings, device=device) if siblings else None,
+        )
+
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
-        anchor = self._embed(model, self.type_rows[types]).embeddings
+        anchor = self._embed(model, self.type_rows[types])[0].embeddings
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
-        negative = self._embed(model, self.type_rows[nearest]).embeddings
+        negative = self._embed(model, self.type_rows[nearest])[0].embeddings
         unwrapped = self.accelerator.unwrap_model(model)
         parts = self.losses["original"].compute_loss_from_embeddings(anchor, negative, unwrapped.head)
         self._track(parts)

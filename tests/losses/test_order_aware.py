@@ -23,6 +23,16 @@ def test_perturb_word_order_never_returns_the_original_and_is_seeded():
     assert perturb_word_order(sentence, k=5, rng=3) == copies
 
 
+def test_perturb_word_order_swaps_come_first():
+    sentence = "the dog bit the old man near the red barn"
+    copies = perturb_word_order(sentence, k=4, rng=0, swaps=3)
+    original = sentence.split()
+    moved = [sum(a != b for a, b in zip(c.split(), original)) for c in copies]
+    assert moved[:3] == [2, 2, 2] and len(set(copies)) == 4
+    with pytest.raises(ValueError, match="swaps"):
+        perturb_word_order(sentence, k=2, swaps=3)
+
+
 def test_perturb_word_order_short_sentences():
     copies = perturb_word_order("a b c", k=8, rng=0)  # only 5 other orders exist: repeats, never the original
     assert len(copies) == 8 and "a b c" not in copies and len(set(copies)) == 5
@@ -79,6 +89,30 @@ def test_distill_is_zero_when_geometry_is_kept_and_grows_when_it_is_not():
     collapsed = loss.compute_loss_from_embeddings(anchor, perturbed, teacher_anchor=torch.ones(4, 16))
     assert collapsed["distill"] > 0.1
     assert loss.compute_loss_from_embeddings(anchor, perturbed)["distill"] == 0  # no teacher, no term
+
+
+def test_extra_sentences_join_only_the_distillation():
+    anchor, perturbed = _batch()
+    extra = F.normalize(torch.randn(3, 16), dim=-1)
+    teacher, extra_teacher = torch.randn(4, 32), torch.randn(3, 32)
+    loss = OrderAwareSentenceLoss(None)
+    parts = loss.compute_loss_from_embeddings(
+        anchor, perturbed, teacher_anchor=teacher, extra_anchor=extra, extra_teacher=extra_teacher
+    )
+    plain = loss.compute_loss_from_embeddings(anchor, perturbed, teacher_anchor=teacher)
+    torch.testing.assert_close(parts["contrastive"], plain["contrastive"])
+    students = torch.cat([anchor, extra])
+    teachers = F.normalize(torch.cat([teacher, extra_teacher]), dim=-1)
+    off = ~torch.eye(7, dtype=torch.bool)
+    torch.testing.assert_close(
+        parts["distill"], F.mse_loss((students @ students.T)[off], (teachers @ teachers.T)[off])
+    )
+    with pytest.raises(ValueError, match="together"):
+        loss.compute_loss_from_embeddings(anchor, perturbed, teacher_anchor=teacher, extra_anchor=extra)
+    with pytest.raises(ValueError, match="extra_anchor"):
+        loss.compute_loss_from_embeddings(
+            anchor, perturbed, teacher_anchor=teacher, extra_anchor=extra, extra_teacher=extra_teacher[:2]
+        )
 
 
 def test_positive_view_is_used():

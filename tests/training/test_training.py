@@ -49,6 +49,22 @@ def test_examples_have_real_positives(examples):
     assert "red herring" in examples.types or "New York" in examples.types
 
 
+def test_sense_examples_point_at_their_gloss_and_skip_wic_lemmas(examples, tiny_data_dir):
+    from hf_tokenembed.data import load_data
+
+    assert len(examples.sense_uses) > 0
+    assert len(examples.glosses) == len(examples.gloss_spans) == len(examples.sense_siblings)
+    for example_id, start, end, sense in examples.sense_uses[:50]:
+        word = examples.glosses[sense][slice(*examples.gloss_spans[sense])]
+        assert examples.sense_examples[example_id][start:end].lower().startswith(word.lower()[:3])
+        assert sense not in examples.sense_siblings[sense]
+        assert all(examples.glosses[s].startswith(word + ": ") for s in examples.sense_siblings[sense])
+    wic = load_data(tiny_data_dir)["eval/wic"]
+    held_out = {lemma for split in wic.values() for lemma in split["lemma"]}
+    words = {g[slice(*span)] for g, span in zip(examples.glosses, examples.gloss_spans)}
+    assert not words & held_out
+
+
 def test_feature_cache_matches_the_full_forward(tiny_model, tmp_path):
     texts = ["We sat on the river bank.", "bank", "The bank raised its rates again today."]
     cache = FrozenFeatureCache.build(tiny_model, texts, tmp_path / "cache", progress=False)
@@ -79,9 +95,11 @@ def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, example
     trainer = TokenHeadTrainer(model, _args(tmp_path), examples, cache)
     trainer.train()
     logged = {k for entry in trainer.state.log_history for k in entry}
-    assert {"loss_ranking", "loss_context", "loss_synonyms", "loss_order", "loss_distill"} <= logged
+    assert {"loss_ranking", "loss_context", "loss_synonyms", "loss_senses", "loss_order", "loss_distill"} <= logged
     changed = {n for n, p in model.named_parameters() if not torch.equal(before[n], p)}
     assert changed and all("lora_" in n or n.startswith("head.") for n in changed)
+    # dropout is off (`encoder_dropout=0`): a sentence and its word-order copies differ only by their order
+    assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
 
 
 def test_original_recipe_trains_the_head_only(tiny_backbone, examples, tmp_path):
@@ -106,7 +124,13 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
 
 @pytest.mark.parametrize(
     ("overrides", "match"),
-    [({"recipe": "fancy"}, "`recipe`"), ({"head_dims": [8]}, "`head_dims`"), ({"order_batch_size": 0}, "order")],
+    [
+        ({"recipe": "fancy"}, "`recipe`"),
+        ({"head_dims": [8]}, "`head_dims`"),
+        ({"order_batch_size": 0}, "order"),
+        ({"sense_batch_size": 0}, "`sense_batch_size`"),
+        ({"encoder_dropout": 1.5}, "`encoder_dropout`"),
+    ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
