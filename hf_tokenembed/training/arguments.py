@@ -58,8 +58,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
     ranking_weight: float = field(default=1.0)
     synonym_weight: float = field(default=0.5)
     sense_weight: float = field(default=1.0)
-    order_weight: float = field(default=1.0)
-    distill_weight: float = field(default=20.0, metadata={"help": "Weight of the geometry-preserving distillation."})
+    order_weight: float = field(default=0.5)
+    distill_weight: float = field(default=50.0, metadata={"help": "Weight of the geometry-preserving distillation."})
     orthogonality_weight: float = field(default=0.01, metadata={"help": "Original recipe only."})
     eval_max_items: int = field(default=1000, metadata={"help": "Items per evaluation set at the end of training."})
 
