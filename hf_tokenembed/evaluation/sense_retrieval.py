@@ -13,10 +13,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["SenseRetrievalEvaluator"]
 
 
-def _key(word: str) -> str:
-    return word.replace("_", " ").lower()
-
-
 class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
     """Accuracy of picking the gold synset as the nearest sense vector of the lemma (same part of speech).
 
@@ -44,17 +40,17 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
 
     def __init__(self, rows: Any, senses: Any, exclude_sentences: Iterable[str] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        from hf_tokenembed.index.sense_eval import wic_items
+        from hf_tokenembed.index.sense_eval import lemma_key, wic_items
 
         rows = rows.to_list() if hasattr(rows, "to_list") else check_nonempty(rows, "rows")
         self.items = wic_items(rows)
         if not self.items:
             raise ValueError("`rows` is empty")
-        lemmas = {_key(it["lemma"]) for it in self.items}
+        lemmas = {lemma_key(it["lemma"]) for it in self.items}
         if hasattr(senses, "column_names"):  # a datasets.Dataset: select by the word column, no cache files
-            keep = [i for i, word in enumerate(senses["word"]) if _key(word) in lemmas]
+            keep = [i for i, word in enumerate(senses["word"]) if lemma_key(word) in lemmas]
             senses = senses.select(keep, keep_in_memory=True).to_list()
-        self.senses = [row for row in check_nonempty(senses, "senses") if _key(row["word"]) in lemmas]
+        self.senses = [row for row in check_nonempty(senses, "senses") if lemma_key(row["word"]) in lemmas]
         if not self.senses:
             raise ValueError("`senses` has no row for the lemmas of `rows`")
         if exclude_sentences is None:
@@ -63,7 +59,7 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
         self.primary_metric = "sense_accuracy"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
-        from hf_tokenembed.index.sense_eval import score_sense_items, synset_has_pos
+        from hf_tokenembed.index.sense_eval import lemma_key, score_sense_items, synset_has_pos
         from hf_tokenembed.index.senses import build_sense_vectors
 
         vectors, meta = build_sense_vectors(
@@ -75,7 +71,7 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
         )
         by_lemma: dict[str, list[int]] = {}
         for i, row in enumerate(meta):
-            by_lemma.setdefault(_key(row["word"]), []).append(i)
+            by_lemma.setdefault(lemma_key(row["word"]), []).append(i)
         queries = as_tensor(
             model.encode_in_context(
                 [it["sentence"] for it in self.items], spans=[it["span"] for it in self.items], **self.encode_kwargs()
@@ -83,7 +79,9 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
         )
 
         def candidates(item: dict[str, Any]) -> tuple[list[str], Any]:
-            ids = [i for i in by_lemma.get(_key(item["lemma"]), []) if synset_has_pos(meta[i]["synset"], item["pos"])]
+            ids = [
+                i for i in by_lemma.get(lemma_key(item["lemma"]), []) if synset_has_pos(meta[i]["synset"], item["pos"])
+            ]
             return [meta[i]["synset"] for i in ids], vectors[ids].numpy()
 
         result = score_sense_items(self.items, queries.numpy(), candidates)

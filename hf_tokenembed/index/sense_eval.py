@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "evaluate_sense_loo",
     "evaluate_sense_retrieval",
+    "lemma_key",
     "synset_has_pos",
     "score_sense_items",
     "wic_items",
@@ -28,6 +29,11 @@ __all__ = [
 ]
 
 _POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
+
+
+def lemma_key(word: str) -> str:
+    """How lemmas are matched across WiC rows, the senses table and the index: ``"Red_herring"`` → ``"red herring"``."""
+    return word.replace("_", " ").lower()
 
 
 def _norm_pos(pos: str | None) -> str | None:
@@ -106,7 +112,7 @@ def evaluate_sense_retrieval(
     cache: dict[str, tuple[list[str | None], np.ndarray]] = {}
 
     def candidates(it: dict[str, Any]) -> tuple[list[str], np.ndarray]:
-        lemma = it["lemma"].replace("_", " ").lower()
+        lemma = lemma_key(it["lemma"])
         if lemma not in cache:
             ids = by_lower.get(lemma, [])
             cache[lemma] = ([index.entries[i].synset for i in ids], index.reconstruct(ids))
@@ -187,13 +193,11 @@ def evaluate_sense_loo(
     items = wic_items(rows)
     if not items:
         raise ValueError("rows is empty")
-    lemmas = {it["lemma"].replace("_", " ").lower() for it in items}
+    lemmas = {lemma_key(it["lemma"]) for it in items}
     if hasattr(senses, "filter"):
-        senses = senses.filter(
-            lambda w: w.replace("_", " ").lower() in lemmas, input_columns="word", keep_in_memory=True
-        )
+        senses = senses.filter(lambda w: lemma_key(w) in lemmas, input_columns="word", keep_in_memory=True)
     table = senses.to_list() if hasattr(senses, "to_list") else list(senses)
-    table = [r for r in table if r["word"].replace("_", " ").lower() in lemmas]
+    table = [r for r in table if lemma_key(r["word"]) in lemmas]
     texts: list[str] = []
     spans: list[tuple[int, int]] = []
     per_lemma: dict[str, list[tuple[str, list[int]]]] = {}
@@ -208,7 +212,7 @@ def evaluate_sense_loo(
                 ids.append(len(texts))
                 texts.append(text)
                 spans.append(valid)
-        per_lemma.setdefault(row["word"].replace("_", " ").lower(), []).append((row["synset"], ids))
+        per_lemma.setdefault(lemma_key(row["word"]), []).append((row["synset"], ids))
     encoded = encode_contexts(embedder, texts, spans, batch_size=batch_size, progress=progress, desc="Sense contexts")
     ctx = encoded.numpy()
     queries = encode_contexts(
@@ -218,7 +222,7 @@ def evaluate_sense_loo(
 
     def candidates(it: dict[str, Any]) -> tuple[list[str], np.ndarray]:
         synsets, vectors = [], []
-        for synset, ids in per_lemma.get(it["lemma"].replace("_", " ").lower(), []):
+        for synset, ids in per_lemma.get(lemma_key(it["lemma"]), []):
             if same_pos and not synset_has_pos(synset, it["pos"]):
                 continue
             keep = [i for i in ids if texts[i] != it["sentence"]]  # leave the query sentence out

@@ -172,17 +172,18 @@ def build_stage1_examples(
 
 
 def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> dict:
-    """WordNet senses of the words that have an example use, minus every WiC evaluation lemma.
+    """WordNet senses of the words that have an example use, minus every WiC evaluation lemma (in any casing).
 
     Each sense becomes its gloss context, and each example use points at its sense: the sense objective makes an
     example's in-context vector retrieve its own gloss among the word's other senses.
     """
+    from hf_tokenembed.index.sense_eval import lemma_key
     from hf_tokenembed.index.senses import gloss_context
 
-    held_out = {lemma for split in data["eval/wic"].values() for lemma in _column(split, "lemma")}
+    held_out = {lemma_key(lemma) for split in data["eval/wic"].values() for lemma in _column(split, "lemma")}
     table = data["senses"]
     words, glosses, examples, spans = (_column(table, c) for c in ("word", "gloss", "examples", "spans"))
-    with_uses = sorted({w for w, e in zip(words, examples) if e and len(w) > 1 and w not in held_out})
+    with_uses = sorted({w for w, e in zip(words, examples) if e and len(w) > 1 and lemma_key(w) not in held_out})
     if max_words is not None:
         with_uses = rng.sample(with_uses, min(max_words, len(with_uses)))
     with_uses = set(with_uses)
