@@ -70,16 +70,12 @@ class TokenHeadTrainer(Trainer):
                 f"`order_batch_size`={args.order_batch_size} exceeds the {len(self.sentence_rows)} sentences"
             )
         occ = examples.occurrences
-        self.span_masks = model.tokenize(
-            [examples.contexts[c] for c in occ[:, 0]], [(int(s), int(e)) for s, e in occ[:, 1:3]]
-        )["span_mask"]
+        self.span_masks = _span_masks(model, [examples.contexts[c] for c in occ[:, 0]], occ[:, 1:3])
         uses = examples.sense_uses
         self.sense_use_rows = np.array([row[examples.sense_examples[u]] for u in uses[:, 0]], dtype=np.int64)
-        self.sense_use_masks = model.tokenize(
-            [examples.sense_examples[u] for u in uses[:, 0]], [(int(s), int(e)) for s, e in uses[:, 1:3]]
-        )["span_mask"]
+        self.sense_use_masks = _span_masks(model, [examples.sense_examples[u] for u in uses[:, 0]], uses[:, 1:3])
         self.gloss_rows = np.array([row[g] for g in examples.glosses], dtype=np.int64)
-        self.gloss_masks = model.tokenize(examples.glosses, examples.gloss_spans)["span_mask"] if uses.size else []
+        self.gloss_masks = _span_masks(model, examples.glosses, examples.gloss_spans)
         k = args.num_hard_negatives if args.recipe == "default" else 1
         if k >= len(examples.types):
             raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
@@ -274,3 +270,10 @@ class TokenHeadTrainer(Trainer):
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(card)
         os.replace(path + ".tmp", path)
+
+
+def _span_masks(model, texts: list[str], spans) -> list[list[int]]:
+    """Per text, the token mask of its `(start, end)` character span (none for no texts)."""
+    if not texts:
+        return []
+    return model.tokenize(texts, [(int(start), int(end)) for start, end in spans])["span_mask"]

@@ -171,8 +171,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         """Pool `hidden` over `mask` (mean) or take the first token (cls)."""
         if self.config.pooling == "cls":
             return hidden[:, 0]
-        mask = mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return _masked_mean(hidden, mask)
 
     def forward(
         self,
@@ -228,11 +227,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
     def _pool_and_project(
         self, hidden: torch.Tensor, attention_mask: torch.Tensor, span_mask: torch.Tensor | None
     ) -> TokenEmbedderOutput:
-        if span_mask is not None:
-            mask = span_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        else:
-            pooled = self.pool(hidden, attention_mask)
+        pooled = _masked_mean(hidden, span_mask) if span_mask is not None else self.pool(hidden, attention_mask)
         embeddings = F.normalize(self.head(pooled) if self.head is not None else pooled, dim=-1)
         return TokenEmbedderOutput(embeddings=embeddings, pooled=pooled, last_hidden_state=hidden)
 
@@ -450,6 +445,12 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def _masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of `hidden` `(B, T, H)` over the positions where `mask` `(B, T)` is set."""
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
 def _check_texts(texts: Sequence[str], name: str) -> list[str]:
     if isinstance(texts, str) or not isinstance(texts, Sequence):
         raise TypeError(f"`{name}` must be a list of strings, got {type(texts).__name__}")
