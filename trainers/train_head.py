@@ -17,6 +17,7 @@ import logging
 import os
 from pathlib import Path
 
+import torch
 from transformers import HfArgumentParser
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -55,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> TokenHeadTrainingArguments:
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
+    if args.device.type == "cpu":  # `accelerate launch` without `--cpu` pins OMP_NUM_THREADS=1
+        torch.set_num_threads(args.cpu_threads or max(1, (os.cpu_count() or 1) // args.world_size))
     from hf_tokenembed.data import build_data
     from hf_tokenembed.evaluation import evaluate_model
 
@@ -78,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
         perturbations=args.perturbations,
         swaps=args.swaps,
         max_sense_words=args.max_sense_words,
+        max_synonym_pairs=args.max_synonym_pairs,
         seed=args.seed,
         progress=args.should_log,
     )

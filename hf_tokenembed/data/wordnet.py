@@ -299,6 +299,22 @@ class WordNet:
             self._multiword = [name.replace("_", " ") for name in names]
         return list(self._multiword)
 
+    def synonym_pairs(self, exclude: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """Every pair of lemmas sharing a synset (spaces for phrases, original casing), in a stable order.
+
+        Lemmas in ``exclude`` (compared lowercased, e.g. the evaluation words) are left out; a pair differing only
+        in case is not a synonym pair. Each unordered pair appears once.
+        """
+        excluded = {word.lower() for word in exclude}
+        pairs: dict[tuple[str, str], None] = {}
+        for synset in self.reader.all_synsets():
+            names = [n.replace("_", " ") for n in synset.lemma_names() if n.replace("_", " ").lower() not in excluded]
+            for i, a in enumerate(names):
+                for b in names[i + 1 :]:
+                    if a.lower() != b.lower() and (b, a) not in pairs:
+                        pairs[(a, b)] = None
+        return list(pairs)
+
     def all_examples(self) -> Iterator[str]:
         """Every example sentence of every synset."""
         for synset in self.reader.all_synsets():

@@ -93,6 +93,7 @@ class OrderAwareSentenceLoss(nn.Module):
         distill_weight: float = 1.0,
         teacher: nn.Module | None = None,
         positive_view: PositiveView = "auto",
+        pull_weight: float = 0.0,
     ) -> None:
         """
         Make sentence vectors sensitive to word order without losing the backbone's sentence geometry.
@@ -106,7 +107,9 @@ class OrderAwareSentenceLoss(nn.Module):
         - ``distill``: ``distill_weight`` times the MSE between the student's in-batch cosine matrix of the
           original sentences and the frozen teacher's (the raw backbone), in the spirit of Reimers & Gurevych
           2020. It keeps which sentences are close to which, so STS-style quality does not regress while the
-          contrastive term moves things.
+          contrastive term moves things. Plus ``pull_weight`` times the mean ``1 - cos(student, teacher)`` of the
+          original sentences (student and teacher in the same space): it holds each natural sentence near the
+          backbone's vector of it, so the order signal has to move the reordered copies instead.
 
         The positive view (``positive_view``):
 
@@ -129,6 +132,8 @@ class OrderAwareSentenceLoss(nn.Module):
             teacher: Frozen SentenceTransformer giving the reference geometry (normally the raw backbone). Without
                 it the distillation term is 0.
             positive_view: How the positive is made; see above.
+            pull_weight: Weight of the pull towards the teacher's vectors (>= 0; 0 disables it). Needs student
+                and teacher vectors of the same dim.
 
         References:
             - Reimers & Gurevych 2020, Making Monolingual Sentence Embeddings Multilingual using Knowledge
@@ -177,6 +182,11 @@ class OrderAwareSentenceLoss(nn.Module):
         if not distill_weight >= 0 or distill_weight == float("inf"):
             raise ValueError(f"`distill_weight` must be a finite number >= 0, got {distill_weight!r}")
         self.distill_weight = float(distill_weight)
+        if isinstance(pull_weight, bool) or not isinstance(pull_weight, (int, float)):
+            raise TypeError(f"`pull_weight` must be a number, got {type(pull_weight).__name__}")
+        if not pull_weight >= 0 or pull_weight == float("inf"):
+            raise ValueError(f"`pull_weight` must be a finite number >= 0, got {pull_weight!r}")
+        self.pull_weight = float(pull_weight)
         if teacher is not None and not isinstance(teacher, nn.Module):
             raise TypeError(f"`teacher` must be a SentenceTransformer or None, got {type(teacher).__name__}")
         self.teacher = teacher
@@ -249,8 +259,8 @@ class OrderAwareSentenceLoss(nn.Module):
                 it sees more pairs per step; needs `extra_teacher` `(M, h)`, their teacher vectors.
 
         Returns:
-            ``{"contrastive", "distill", "loss"}`` where ``distill`` is already weighted and
-            ``loss = contrastive + distill``.
+            ``{"contrastive", "distill", "loss"}`` where ``distill`` (cosine-matrix MSE plus pull) is already
+            weighted and ``loss = contrastive + distill``.
         """
         if not isinstance(anchor, Tensor) or anchor.ndim != 2:
             raise ValueError(
@@ -304,6 +314,13 @@ class OrderAwareSentenceLoss(nn.Module):
                     teacher = cosine_matrix(teachers.detach(), teachers.detach())
                 off_diagonal = ~torch.eye(n, dtype=torch.bool, device=anchor.device)
                 distill = self.distill_weight * F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
+            if self.pull_weight > 0:
+                if teachers.shape != students.shape:
+                    raise ValueError(
+                        f"`pull_weight` needs teacher vectors of the student's dim {dim}, got {teachers.shape[1]}"
+                    )
+                cosines = F.cosine_similarity(students, teachers.detach().to(students), dim=-1)
+                distill = distill + self.pull_weight * (1 - cosines).mean()
         return {"contrastive": contrastive, "distill": distill, "loss": contrastive + distill}
 
     def get_config_dict(self) -> dict[str, Any]:
@@ -314,6 +331,7 @@ class OrderAwareSentenceLoss(nn.Module):
         return {
             "scale": self.scale,
             "distill_weight": self.distill_weight,
+            "pull_weight": self.pull_weight,
             "teacher": teacher,
             "positive_view": self.positive_view,
         }

@@ -9,6 +9,7 @@ from transformers import TrainingArguments
 __all__ = ["RECIPES", "TokenHeadTrainingArguments"]
 
 RECIPES = ("default", "original")
+ORDER_POSITIVES = ("teacher", "detached")
 
 
 @dataclass
@@ -46,6 +47,10 @@ class TokenHeadTrainingArguments(TrainingArguments):
     order_batch_size: int = field(default=16, metadata={"help": "Order-loss sentences per step."})
     perturbations: int = field(default=5, metadata={"help": "Word-order copies per sentence."})
     swaps: int = field(default=1, metadata={"help": "How many of the copies are two-word swaps (the rest shuffles)."})
+    max_synonym_pairs: int = field(
+        default=30000, metadata={"help": "WordNet synonym pairs (no evaluation word in them) to train on; 0: none."}
+    )
+    synonym_batch_size: int = field(default=64, metadata={"help": "WordNet synonym pairs per step."})
     sense_batch_size: int = field(default=32, metadata={"help": "WordNet example uses per step (sense objective)."})
     max_sense_words: int | None = field(default=None, metadata={"help": "Words sampled for the sense objective."})
     num_hard_negatives: int = field(default=3, metadata={"help": "FAISS-mined hard negatives per anchor."})
@@ -56,11 +61,25 @@ class TokenHeadTrainingArguments(TrainingArguments):
     related_share: float = field(default=0.1)
     context_weight: float = field(default=1.0)
     ranking_weight: float = field(default=1.0)
-    synonym_weight: float = field(default=0.5)
+    synonym_weight: float = field(default=1.0)
     sense_weight: float = field(default=1.0)
-    order_weight: float = field(default=0.5)
+    order_weight: float = field(default=2.0)
+    order_positive: str = field(
+        default="detached",
+        metadata={
+            "help": "Positive of a sentence in the order loss: `teacher` (the raw backbone's vector of it, which also "
+            "holds the sentence where the backbone put it) or `detached` (its own vector: only the copies move)."
+        },
+    )
     distill_weight: float = field(default=50.0, metadata={"help": "Weight of the geometry-preserving distillation."})
+    pull_weight: float = field(
+        default=5.0, metadata={"help": "Weight of 1 - cos(sentence, raw backbone's vector): holds natural sentences."}
+    )
     orthogonality_weight: float = field(default=0.01, metadata={"help": "Original recipe only."})
+    cpu_threads: int | None = field(
+        default=None,
+        metadata={"help": "Torch threads per process on CPU (default: the cores divided among the processes)."},
+    )
     eval_max_items: int = field(default=1000, metadata={"help": "Items per evaluation set at the end of training."})
 
     def __post_init__(self):
@@ -72,8 +91,15 @@ class TokenHeadTrainingArguments(TrainingArguments):
         if self.head_dims and len(self.head_dims) != 2:
             raise ValueError(f"`head_dims` must be empty or [hidden, out], got {self.head_dims!r}")
         for name in (
-            "max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps", "sense_batch_size"
+            "max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps", "sense_batch_size",
+            "synonym_batch_size",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
+        if self.order_positive not in ORDER_POSITIVES:
+            raise ValueError(f"`order_positive` must be one of {ORDER_POSITIVES}, got {self.order_positive!r}")
+        if self.cpu_threads is not None and self.cpu_threads < 1:
+            raise ValueError(f"`cpu_threads` must be >= 1 or None, got {self.cpu_threads!r}")
+        if self.max_synonym_pairs < 0:
+            raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
         self.remove_unused_columns = False

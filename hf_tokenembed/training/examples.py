@@ -2,7 +2,9 @@
 
 Real positives replace the original recipe's `z_pos = embeds`: a word type is pulled towards its occurrences in
 corpus sentences (word in context), towards its inflections and casing variants, and towards WordNet synonyms as
-partial positives. Only the training split is used, and synonyms of held-out evaluation words are left out.
+partial positives. WordNet synonym pairs of words outside the evaluation sets join as extra types, so the synonym
+objective has data (the evaluation sets hold out nearly every synonym pair inside the corpus vocabulary). Only the
+training split is used, and no held-out evaluation word is ever part of a synonym pair.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["Stage1Examples", "build_stage1_examples"]
 
 _TOKEN = re.compile(r"[A-Za-z]+")
+_MIN_SYNONYM_ZIPF = 1.5
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Stage1Examples:
         groups: `(len(types),)` variant-group id ("bank", "Bank", "banks" share one).
         partners: Per type, ids of its variants and WordNet synonyms (its soft positives).
         synonyms: Per type, the subset of `partners` that are synonyms rather than variants.
+        synonym_pairs: `(type id, type id)` rows of WordNet synonyms, neither one an evaluation word.
         contexts: Corpus sentences holding occurrences.
         occurrences: `(context id, start, end, type id)` rows: a type's span in a sentence.
         sentences: Sentences for the order-aware loss; `perturbed[i]` are word-order copies of `sentences[i]`.
@@ -46,6 +50,7 @@ class Stage1Examples:
     synonyms: list[set[int]]
     contexts: list[str]
     occurrences: np.ndarray
+    synonym_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     sentences: list[str] = field(default_factory=list)
     perturbed: list[list[str]] = field(default_factory=list)
     glosses: list[str] = field(default_factory=list)
@@ -78,6 +83,7 @@ def build_stage1_examples(
     perturbations: int = 5,
     swaps: int = 1,
     max_sense_words: int | None = None,
+    max_synonym_pairs: int = 0,
     seed: int = 0,
     progress: bool = True,
 ) -> Stage1Examples:
@@ -92,6 +98,8 @@ def build_stage1_examples(
         perturbations: Word-order copies per order sentence.
         swaps: How many of those copies are two-word swaps (the rest are shuffles).
         max_sense_words: Sample this many words with WordNet example uses for the sense objective (None: all).
+        max_synonym_pairs: Sample this many WordNet synonym pairs of everyday words (lowercase, not rare) that are
+            in no evaluation set (0: none); their words not in the vocabulary become extra types.
         seed: Sampling seed.
         progress: Show progress bars.
     """
@@ -101,6 +109,8 @@ def build_stage1_examples(
     for name, value in (("max_contexts", max_contexts), ("occurrences_per_context", occurrences_per_context)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive int, got {value!r}")
+    if isinstance(max_synonym_pairs, bool) or not isinstance(max_synonym_pairs, int) or max_synonym_pairs < 0:
+        raise ValueError(f"`max_synonym_pairs` must be an int >= 0, got {max_synonym_pairs!r}")
     data = load_data(data_dir)
     rng = random.Random(seed)
     vocab_words, vocab_counts = _column(data["vocab"], "word"), _column(data["vocab"], "count")
@@ -109,8 +119,26 @@ def build_stage1_examples(
     phrases = [p for p, c in zip(_column(data["mwes"], "phrase"), _column(data["mwes"], "count")) if c > 0]
     types = words + [p for p in phrases if p not in counts]
     type_id = {t: i for i, t in enumerate(types)}
+    lower_id = {}
+    for i, t in enumerate(types):
+        lower_id.setdefault(t.lower(), i)
+    corpus_lower_id = dict(lower_id)  # occurrences are found for corpus types only
 
     wn = load_wordnet()
+    held_out = {
+        w.lower() for split in data["eval/synonyms"].values() for c in ("word", "synonym") for w in _column(split, c)
+    }
+    synonym_pairs = []
+    if max_synonym_pairs:
+        pairs = [pair for pair in wn.synonym_pairs(exclude=held_out) if all(map(_everyday_lemma, pair))]
+        for pair in random.Random(f"{seed}:synonyms").sample(pairs, min(max_synonym_pairs, len(pairs))):
+            for word in pair:
+                if word.lower() not in lower_id:
+                    lower_id[word.lower()] = len(types)
+                    types.append(word)
+            a, b = (lower_id[word.lower()] for word in pair)
+            if a != b:
+                synonym_pairs.append((a, b))
     morphy = wn.reader.morphy
     keys = [_variant_key(t, morphy) for t in types]
     group_of = {k: g for g, k in enumerate(dict.fromkeys(keys))}
@@ -118,12 +146,6 @@ def build_stage1_examples(
     by_group: dict[int, list[int]] = {}
     for i, g in enumerate(groups):
         by_group.setdefault(int(g), []).append(i)
-    held_out = {
-        w.lower() for split in data["eval/synonyms"].values() for c in ("word", "synonym") for w in _column(split, c)
-    }
-    lower_id = {}
-    for i, t in enumerate(types):
-        lower_id.setdefault(t.lower(), i)
     partners, synonyms = [], []
     for i, t in enumerate(tqdm(types, desc="Variants and synonyms", disable=not progress)):
         variant_ids = [j for j in by_group[int(groups[i])] if j != i]
@@ -143,7 +165,7 @@ def build_stage1_examples(
     for sentence in tqdm(train, desc="Occurrences", disable=not progress):
         if len(contexts) >= max_contexts:
             break
-        found = _occurrences(sentence, type_id, lower_id, phrase_ids)
+        found = _occurrences(sentence, type_id, corpus_lower_id, phrase_ids)
         if not found:
             continue
         found.sort(key=lambda o: counts.get(types[o[2]], 0))
@@ -154,8 +176,9 @@ def build_stage1_examples(
     perturbed = [perturb_word_order(s, perturbations, rng, swaps=swaps) for s in long_enough]
     senses = _sense_examples(data, max_sense_words, rng)
     logger.info(
-        "Stage-1 examples: %d types, %d contexts, %d occurrences, %d order sentences, %d senses, %d sense uses",
-        len(types), len(contexts), len(occurrences), len(long_enough), len(senses["glosses"]),
+        "Stage-1 examples: %d types, %d synonym pairs, %d contexts, %d occurrences, %d order sentences, %d senses, "
+        "%d sense uses",
+        len(types), len(synonym_pairs), len(contexts), len(occurrences), len(long_enough), len(senses["glosses"]),
         len(senses["sense_uses"]),
     )  # fmt: skip
     return Stage1Examples(
@@ -165,6 +188,7 @@ def build_stage1_examples(
         synonyms=synonyms,
         contexts=contexts,
         occurrences=np.array(occurrences, dtype=np.int64).reshape(-1, 4),
+        synonym_pairs=np.array(synonym_pairs, dtype=np.int64).reshape(-1, 2),
         sentences=long_enough,
         perturbed=perturbed,
         **senses,
@@ -205,6 +229,13 @@ def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> di
         "sense_examples": sense_examples,
         "sense_uses": np.array(uses, dtype=np.int64).reshape(-1, 4),
     }
+
+
+def _everyday_lemma(lemma: str) -> bool:
+    """Lowercase, digit-free and not rare (wordfreq Zipf >= 1.5): no names, taxa, brands or codes."""
+    from wordfreq import zipf_frequency
+
+    return lemma.islower() and not any(c.isdigit() for c in lemma) and zipf_frequency(lemma, "en") >= _MIN_SYNONYM_ZIPF
 
 
 def _column(table, name: str) -> list:

@@ -36,7 +36,8 @@ class TokenHeadTrainer(Trainer):
     Each step takes a batch of word occurrences (a word type and one corpus sentence it occurs in) and a few
     sentences with word-order copies, embeds them from the cache, and sums the named loss parts (each is logged):
     `ranking` (type → its occurrence, in-batch + mined hard negatives, false negatives masked), `context`
-    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms), `senses` (a WordNet
+    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms, plus a batch of WordNet
+    synonym pairs outside the evaluation sets), `senses` (a WordNet
     example use → its own sense's gloss context, against the word's other senses), `order` + `distill`
     (order-aware sentence vectors that keep the backbone's geometry; the occurrences' sentences join the
     distillation). `recipe="original"` trains the old objective instead (see `OriginalRecipeLoss`).
@@ -79,7 +80,16 @@ class TokenHeadTrainer(Trainer):
         k = args.num_hard_negatives if args.recipe == "default" else 1
         if k >= len(examples.types):
             raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
-        self.miner = HardNegativeMiner(k, refresh_every=args.refresh_negatives_steps)
+        anchors_per_refresh = (
+            min(args.refresh_negatives_steps, args.max_steps if args.max_steps > 0 else args.refresh_negatives_steps)
+            * args.per_device_train_batch_size * args.gradient_accumulation_steps
+        )  # fmt: skip
+        most_excluded = 0 if args.recipe == "original" else max(map(len, examples.partners))
+        self.miner = HardNegativeMiner(
+            k,
+            refresh_every=args.refresh_negatives_steps,
+            precompute_depth=k + 2 + most_excluded if anchors_per_refresh >= len(examples.types) else 0,
+        )
         if args.recipe == "default":
             self.losses = {
                 "ranking": MultiNegativeRankingLoss(model, scale=args.scale, false_negative_margin=None),
@@ -88,7 +98,9 @@ class TokenHeadTrainer(Trainer):
                     model, scale=args.scale, synonym_share=args.synonym_share, related_share=args.related_share
                 ),
                 "senses": ContextAlignmentLoss(model, scale=args.scale),
-                "order": OrderAwareSentenceLoss(model, scale=args.scale, distill_weight=args.distill_weight),
+                "order": OrderAwareSentenceLoss(
+                    model, scale=args.scale, distill_weight=args.distill_weight, pull_weight=args.pull_weight
+                ),
             }
         else:
             self.losses = {"original": OriginalRecipeLoss(model, orthogonality_weight=args.orthogonality_weight)}
@@ -145,10 +157,13 @@ class TokenHeadTrainer(Trainer):
         negatives = self.miner.mine(
             torch.from_numpy(types), torch.from_numpy(partners), [set(self.examples.partners[t]) for t in types]
         ).numpy()
-        short = np.concatenate([types, partners, negatives.reshape(-1)])
+        pairs = self._synonym_pairs(rng)
+        short = np.concatenate([types, partners, negatives.reshape(-1), pairs[:, 0], pairs[:, 1]])
         short_vectors = self._embed(model, self.type_rows[short])[0].embeddings
-        b, k = len(types), negatives.shape[1]
-        anchor, partner, negative = short_vectors[:b], short_vectors[b : 2 * b], short_vectors[2 * b :]
+        b, k, s = len(types), negatives.shape[1], len(pairs)
+        anchor, partner = short_vectors[:b], short_vectors[b : 2 * b]
+        negative = short_vectors[2 * b : 2 * b + b * k]
+        pair_vectors = short_vectors[2 * b + b * k :]
         order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
         long_rows = np.concatenate([self.context_rows[rows[:, 0]], order_rows.reshape(-1)])
         long_masks = spans + [[1] * self.cache.length(r) for r in order_rows.reshape(-1)]
@@ -172,15 +187,20 @@ class TokenHeadTrainer(Trainer):
                 extra_entry_ids=torch.from_numpy(negatives.reshape(-1)).to(anchor.device),
             ),
             "synonyms": self.losses["synonyms"].compute_loss_from_embeddings(
-                [anchor, partner], self._relations(types, partners).to(anchor.device)
+                [torch.cat([anchor, pair_vectors[:s]]), torch.cat([partner, pair_vectors[s:]])],
+                self._relations(np.concatenate([types, pairs[:, 0]]), np.concatenate([partners, pairs[:, 1]])).to(
+                    anchor.device
+                ),
             ),
         }
         if len(self.sense_use_rows):
             parts["senses"] = self._sense_loss(model, rng)
+        teacher = F.normalize(teacher, dim=-1)
         order = self.losses["order"].compute_loss_from_embeddings(
             sentences[:, 0],
             sentences[:, 1:],
-            teacher_anchor=F.normalize(teacher, dim=-1),
+            positive=teacher if self.args.order_positive == "teacher" else None,
+            teacher_anchor=teacher,
             extra_anchor=F.normalize(context_sentences, dim=-1),
             extra_teacher=F.normalize(context_teacher, dim=-1),
         )
@@ -193,6 +213,14 @@ class TokenHeadTrainer(Trainer):
         loss = sum(weights[name] * value for name, value in parts.items())
         self._track(parts)
         return (loss, {"loss": loss}) if return_outputs else loss
+
+    def _synonym_pairs(self, rng: np.random.Generator) -> np.ndarray:
+        """`(S, 2)` WordNet synonym pairs for this step, each in a random direction (none without pairs)."""
+        pairs = self.examples.synonym_pairs
+        picked = pairs[rng.choice(len(pairs), min(self.args.synonym_batch_size, len(pairs)), replace=False)]
+        flip = rng.random(len(picked)) < 0.5
+        picked[flip] = picked[flip, ::-1]
+        return picked
 
     def _sense_loss(self, model, rng: np.random.Generator) -> torch.Tensor:
         """A batch of WordNet example uses, each to retrieve its sense's gloss context among the words' senses."""
@@ -215,9 +243,8 @@ class TokenHeadTrainer(Trainer):
         )
 
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
-        anchor = self._embed(model, self.type_rows[types])[0].embeddings
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
-        negative = self._embed(model, self.type_rows[nearest])[0].embeddings
+        anchor, negative = self._embed(model, self.type_rows[np.concatenate([types, nearest])])[0].embeddings.chunk(2)
         unwrapped = self.accelerator.unwrap_model(model)
         parts = self.losses["original"].compute_loss_from_embeddings(anchor, negative, unwrapped.head)
         self._track(parts)

@@ -73,6 +73,17 @@ def test_reader_on_debian_layout(wn):
 
 
 @requires_wordnet
+def test_synonym_pairs(wn):
+    pairs = wn.synonym_pairs(exclude={"Automobile"})
+    assert ("car", "auto") in pairs and ("car", "motorcar") in pairs
+    assert not any("automobile" in (a.lower(), b.lower()) for a, b in pairs)
+    assert ("red herring", "smoked herring") in pairs
+    unordered = [frozenset((a, b)) for a, b in pairs]
+    assert len(unordered) == len(set(unordered))
+    assert all(a.lower() != b.lower() for a, b in pairs)
+
+
+@requires_wordnet
 def test_homographs_and_closeness(wn):
     assert wn.is_homograph("bank")
     assert not wn.is_homograph("aardvark")

@@ -53,9 +53,33 @@ def test_refresh_moves_the_neighbours():
     assert miner.needs_refresh(20) and not miner.needs_refresh(15)
 
 
+def test_an_anchor_is_searched_once_per_refresh(monkeypatch):
+    miner = HardNegativeMiner(k=2)
+    miner.refresh(_circle())
+    first = miner.mine(torch.tensor([0, 11]), torch.tensor([1, 10]))
+    assert first.tolist() == [[2, 3], [9, 8]]
+    searched = []
+    search = miner.index.search
+    monkeypatch.setattr(miner.index, "search", lambda q, d: searched.append(len(q)) or search(q, d))
+    again = miner.mine(torch.tensor([11, 0, 4]), torch.tensor([10, 1, 5]))
+    assert again[:2].tolist() == [[9, 8], [2, 3]] and again[2, 0].item() == 3
+    assert searched == [1]  # only the new anchor 4
+    miner.mine(torch.tensor([0]), torch.tensor([1]), queries=_circle()[6:7])  # custom queries: never remembered
+    assert searched == [1, 1]  # (test_refresh_moves_the_neighbours: a refresh forgets every anchor)
+
+
+def test_precomputed_neighbours_need_no_search_per_step(monkeypatch):
+    miner = HardNegativeMiner(k=2, precompute_depth=5)
+    miner.refresh(_circle())
+    monkeypatch.setattr(miner.index, "search", lambda q, d: pytest.fail("searched after the precompute"))
+    assert miner.mine(torch.tensor([0, 11]), torch.tensor([1, 10]), exclude=[{2}, set()]).tolist() == [[3, 4], [9, 8]]
+
+
 def test_bad_arguments_name_k_and_refresh():
     with pytest.raises(ValueError, match="`k`"):
         HardNegativeMiner(k=0)
+    with pytest.raises(ValueError, match="`precompute_depth`"):
+        HardNegativeMiner(k=2, precompute_depth=-1)
     miner = HardNegativeMiner(k=2)
     with pytest.raises(ValueError, match="refresh"):
         miner.mine(torch.tensor([0]), torch.tensor([1]))

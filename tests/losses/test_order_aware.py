@@ -115,6 +115,24 @@ def test_extra_sentences_join_only_the_distillation():
         )
 
 
+def test_pull_holds_sentences_at_the_teachers_vectors():
+    anchor, perturbed = _batch()
+    loss = OrderAwareSentenceLoss(None, distill_weight=0.0, pull_weight=2.0)
+    assert loss.compute_loss_from_embeddings(anchor, perturbed, teacher_anchor=3.0 * anchor)["distill"].item() == (
+        pytest.approx(0.0, abs=1e-6)
+    )  # in place (any length): nothing to pull
+    rotation, _ = torch.linalg.qr(torch.randn(16, 16))
+    rotated = anchor @ rotation  # same geometry, other place: the cosine-matrix term is 0, the pull is not
+    extra, extra_teacher = F.normalize(torch.randn(3, 16), dim=-1), torch.randn(3, 16)
+    parts = loss.compute_loss_from_embeddings(
+        anchor, perturbed, teacher_anchor=rotated, extra_anchor=extra, extra_teacher=extra_teacher
+    )
+    cosines = F.cosine_similarity(torch.cat([anchor, extra]), torch.cat([rotated, extra_teacher]), dim=-1)
+    torch.testing.assert_close(parts["distill"], 2.0 * (1 - cosines).mean())
+    with pytest.raises(ValueError, match="pull_weight"):
+        loss.compute_loss_from_embeddings(anchor, perturbed, teacher_anchor=torch.randn(4, 32))
+
+
 def test_positive_view_is_used():
     anchor, perturbed = _batch()
     loss = OrderAwareSentenceLoss(None)
@@ -135,6 +153,8 @@ def test_positive_view_is_used():
         ({"teacher": "raw"}, TypeError, "teacher"),
         ({"positive_view": "mirror"}, ValueError, "positive_view"),
         ({"positive_view": "teacher"}, ValueError, "positive_view"),
+        ({"pull_weight": -1.0}, ValueError, "pull_weight"),
+        ({"pull_weight": None}, TypeError, "pull_weight"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):
@@ -159,7 +179,9 @@ def test_bad_shapes():
 
 def test_config_and_citation():
     loss = OrderAwareSentenceLoss(None, distill_weight=0.5)
-    assert loss.get_config_dict() == {"scale": 20.0, "distill_weight": 0.5, "teacher": None, "positive_view": "auto"}
+    assert loss.get_config_dict() == {
+        "scale": 20.0, "distill_weight": 0.5, "teacher": None, "positive_view": "auto", "pull_weight": 0.0
+    }  # fmt: skip
     assert "Knowledge Distillation" in loss.citation
 
 

@@ -26,7 +26,9 @@ import train_head  # noqa: E402
 
 @pytest.fixture(scope="module")
 def examples(tiny_data_dir):
-    return build_stage1_examples(tiny_data_dir, max_contexts=200, order_sentences=24, progress=False)
+    return build_stage1_examples(
+        tiny_data_dir, max_contexts=200, order_sentences=24, max_synonym_pairs=300, progress=False
+    )
 
 
 def _args(tmp_path, **overrides) -> TokenHeadTrainingArguments:
@@ -64,6 +66,25 @@ def test_sense_examples_point_at_their_gloss_and_skip_wic_lemmas(examples, tiny_
     held_out = {lemma_key(lemma) for split in wic.values() for lemma in split["lemma"]}
     words = {lemma_key(g[slice(*span)]) for g, span in zip(examples.glosses, examples.gloss_spans)}
     assert not words & held_out  # "Salt" is held out with the WiC lemma "salt"
+
+
+def test_synonym_pairs_are_wordnet_synonyms_outside_the_evaluation_sets(examples, tiny_data_dir):
+    from hf_tokenembed.data import load_data, load_wordnet
+
+    wn = load_wordnet()
+    held_out = {
+        w.lower() for split in load_data(tiny_data_dir)["eval/synonyms"].values() for c in ("word", "synonym")
+        for w in split[c]
+    }  # fmt: skip
+    assert 0 < len(examples.synonym_pairs) <= 300
+    for a, b in examples.synonym_pairs:
+        left, right = examples.types[a], examples.types[b]
+        assert left.lower() not in held_out and right.lower() not in held_out
+        assert right.lower() in {s.lower() for s, _ in wn.synonyms(left)}
+        assert left.islower() and right.islower()
+        assert b in examples.synonyms[a] and b in examples.partners[a]
+    with pytest.raises(ValueError, match="`max_synonym_pairs`"):
+        build_stage1_examples(tiny_data_dir, max_synonym_pairs=-1, progress=False)
 
 
 def test_feature_cache_matches_the_full_forward(tiny_model, tmp_path):
@@ -131,6 +152,10 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
         ({"order_batch_size": 0}, "order"),
         ({"sense_batch_size": 0}, "`sense_batch_size`"),
         ({"encoder_dropout": 1.5}, "`encoder_dropout`"),
+        ({"order_positive": "mirror"}, "`order_positive`"),
+        ({"synonym_batch_size": 0}, "`synonym_batch_size`"),
+        ({"max_synonym_pairs": -1}, "`max_synonym_pairs`"),
+        ({"cpu_threads": 0}, "`cpu_threads`"),
     ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
