@@ -308,7 +308,7 @@ class WordNet:
         excluded = {word.lower() for word in exclude}
         pairs: dict[tuple[str, str], None] = {}
         for synset in self.reader.all_synsets():
-            names = [n.replace("_", " ") for n in synset.lemma_names() if n.replace("_", " ").lower() not in excluded]
+            names = [n for n in (n.replace("_", " ") for n in synset.lemma_names()) if n.lower() not in excluded]
             for i, a in enumerate(names):
                 for b in names[i + 1 :]:
                     if a.lower() != b.lower() and (b, a) not in pairs:

@@ -85,6 +85,15 @@ def perturb_word_order(sentence: str, k: int, rng: random.Random | int | None = 
     return [" ".join(copy) + tail for copy in out]
 
 
+def _check_weight(weight: Any, name: str) -> float:
+    """Return `weight` as a float, or raise if it is not a finite number >= 0."""
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+        raise TypeError(f"`{name}` must be a number, got {type(weight).__name__}")
+    if not weight >= 0 or weight == float("inf"):
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {weight!r}")
+    return float(weight)
+
+
 class OrderAwareSentenceLoss(nn.Module):
     def __init__(
         self,
@@ -177,16 +186,8 @@ class OrderAwareSentenceLoss(nn.Module):
         super().__init__()
         self.model = model
         self.scale = check_scale(scale)
-        if isinstance(distill_weight, bool) or not isinstance(distill_weight, (int, float)):
-            raise TypeError(f"`distill_weight` must be a number, got {type(distill_weight).__name__}")
-        if not distill_weight >= 0 or distill_weight == float("inf"):
-            raise ValueError(f"`distill_weight` must be a finite number >= 0, got {distill_weight!r}")
-        self.distill_weight = float(distill_weight)
-        if isinstance(pull_weight, bool) or not isinstance(pull_weight, (int, float)):
-            raise TypeError(f"`pull_weight` must be a number, got {type(pull_weight).__name__}")
-        if not pull_weight >= 0 or pull_weight == float("inf"):
-            raise ValueError(f"`pull_weight` must be a finite number >= 0, got {pull_weight!r}")
-        self.pull_weight = float(pull_weight)
+        self.distill_weight = _check_weight(distill_weight, "distill_weight")
+        self.pull_weight = _check_weight(pull_weight, "pull_weight")
         if teacher is not None and not isinstance(teacher, nn.Module):
             raise TypeError(f"`teacher` must be a SentenceTransformer or None, got {type(teacher).__name__}")
         self.teacher = teacher

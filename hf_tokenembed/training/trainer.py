@@ -80,10 +80,10 @@ class TokenHeadTrainer(Trainer):
         k = args.num_hard_negatives if args.recipe == "default" else 1
         if k >= len(examples.types):
             raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
-        anchors_per_refresh = (
-            min(args.refresh_negatives_steps, args.max_steps if args.max_steps > 0 else args.refresh_negatives_steps)
-            * args.per_device_train_batch_size * args.gradient_accumulation_steps
-        )  # fmt: skip
+        steps_per_refresh = args.refresh_negatives_steps
+        if args.max_steps > 0:
+            steps_per_refresh = min(steps_per_refresh, args.max_steps)
+        anchors_per_refresh = steps_per_refresh * args.per_device_train_batch_size * args.gradient_accumulation_steps
         most_excluded = 0 if args.recipe == "original" else max(map(len, examples.partners))
         self.miner = HardNegativeMiner(
             k,
@@ -175,6 +175,8 @@ class TokenHeadTrainer(Trainer):
         context_teacher = self.cache.teacher[long_rows[:b]].to(sentences.device)
 
         groups = torch.from_numpy(self.examples.groups[types]).to(anchor.device)
+        relations = self._relations(np.concatenate([types, pairs[:, 0]]), np.concatenate([partners, pairs[:, 1]]))
+        relations = relations.to(anchor.device)
         parts = {
             "ranking": self.losses["ranking"].compute_loss_from_embeddings(
                 [anchor, context, *negative.view(b, k, -1).unbind(1)], labels=groups
@@ -187,10 +189,7 @@ class TokenHeadTrainer(Trainer):
                 extra_entry_ids=torch.from_numpy(negatives.reshape(-1)).to(anchor.device),
             ),
             "synonyms": self.losses["synonyms"].compute_loss_from_embeddings(
-                [torch.cat([anchor, pair_vectors[:s]]), torch.cat([partner, pair_vectors[s:]])],
-                self._relations(np.concatenate([types, pairs[:, 0]]), np.concatenate([partners, pairs[:, 1]])).to(
-                    anchor.device
-                ),
+                [torch.cat([anchor, pair_vectors[:s]]), torch.cat([partner, pair_vectors[s:]])], relations
             ),
         }
         if len(self.sense_use_rows):
