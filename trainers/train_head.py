@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     trainer.save_state()
     metrics = {}
     if trainer.is_world_process_zero():
-        metrics = evaluate_model(model.eval(), args.data_dir, split="test", max_items=args.eval_max_items)
+        metrics = evaluate_model(model.eval(), args.data_dir, split=args.eval_split, max_items=args.eval_max_items)
         path = os.path.join(args.output_dir, "eval_results.json")
         Path(path + ".tmp").write_text(json.dumps(metrics, indent=2))
         os.replace(path + ".tmp", path)

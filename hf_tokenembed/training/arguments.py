@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
 
+from hf_tokenembed.evaluation.base import SPLITS
+
 __all__ = ["RECIPES", "TokenHeadTrainingArguments"]
 
 RECIPES = ("default", "original")
@@ -81,6 +83,10 @@ class TokenHeadTrainingArguments(TrainingArguments):
         metadata={"help": "Torch threads per process on CPU (default: the cores divided among the processes)."},
     )
     eval_max_items: int = field(default=1000, metadata={"help": "Items per evaluation set at the end of training."})
+    eval_split: str = field(
+        default="test",
+        metadata={"help": "Held-out split scored at the end: test (the report) or dev (to compare settings)."},
+    )
 
     def __post_init__(self):
         super().__post_init__()
@@ -100,6 +106,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
             raise ValueError(f"`order_positive` must be one of {ORDER_POSITIVES}, got {self.order_positive!r}")
         if self.cpu_threads is not None and self.cpu_threads < 1:
             raise ValueError(f"`cpu_threads` must be >= 1 or None, got {self.cpu_threads!r}")
+        if self.eval_split not in SPLITS:
+            raise ValueError(f"`eval_split` must be one of {SPLITS}, got {self.eval_split!r}")
         if self.max_synonym_pairs < 0:
             raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
         self.remove_unused_columns = False

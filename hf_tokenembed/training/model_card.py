@@ -11,7 +11,7 @@ __all__ = ["render_model_card"]
 
 
 def render_model_card(model, args, losses: dict, metrics: dict | None = None, baselines: dict | None = None) -> str:
-    """Markdown card: usage, training recipe and its fixes, losses, and test metrics beside any `baselines`."""
+    """Markdown card: usage, training recipe and its fixes, losses, and held-out metrics beside any `baselines`."""
     template = resources.files("hf_tokenembed.training").joinpath("model_card_template.md").read_text()
     config = model.config
     head = f"{config.head_dims[0]}→{config.head_dims[1]} MLP" if config.head_dims else "no"

@@ -156,6 +156,7 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
         ({"synonym_batch_size": 0}, "`synonym_batch_size`"),
         ({"max_synonym_pairs": -1}, "`max_synonym_pairs`"),
         ({"cpu_threads": 0}, "`cpu_threads`"),
+        ({"eval_split": "train"}, "`eval_split`"),
     ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
@@ -198,12 +199,13 @@ def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir,
         train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir))
     assert (tmp_path / "run" / "checkpoint-3").is_dir() and not (tmp_path / "run" / "checkpoint-6").exists()
     monkeypatch.setattr(TokenHeadTrainer, "__init__", original_init)
-    metrics = train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir))
+    metrics = train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir, "--eval_split", "dev"))
     state = json.loads((tmp_path / "run" / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     assert metrics and (tmp_path / "run" / "eval_results.json").is_file()
     card = (tmp_path / "run" / "README.md").read_text()
     assert "What this recipe fixes" in card and "MultiNegativeRankingLoss" in card
+    assert "held-out dev sets" in card
     from transformers import AutoModel
 
     assert isinstance(AutoModel.from_pretrained(tmp_path / "run"), TokenEmbedder)
