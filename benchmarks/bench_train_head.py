@@ -13,8 +13,8 @@ whole run's examples/s (every step plus the set-up inside `train()`; the cache b
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +33,11 @@ from hf_tokenembed.training import (
     build_stage1_examples,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trainers"))
+from train_head import load_preset  # noqa: E402
+
 ORIGINAL_CONFIG = {"lora_layers": 0, "pooling": "cls", "head_dims": [384, 256]}
-DEFAULT_PRESET = json.loads((Path(__file__).parents[1] / "trainers" / "configs" / "default.json").read_text())
+DEFAULT_PRESET = load_preset("default")
 DEFAULT_CONFIG = {key: DEFAULT_PRESET[key] for key in ("lora_layers", "lora_rank", "lora_alpha")}
 
 
