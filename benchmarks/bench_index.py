@@ -17,7 +17,6 @@ import argparse
 import logging
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -30,21 +29,14 @@ import torch
 from datasets import load_from_disk
 from results import RESULTS_PATH, write_section
 
-from hf_tokenembed.index import (
-    IndexEntry,
-    VocabIndex,
-    VocabIndexConfig,
-    evaluate_sense_loo,
-    evaluate_sense_retrieval,
-    faiss_threads,
-    wic_sentences,
-)
+from hf_tokenembed.data import wic_sentences
+from hf_tokenembed.data.vocab import WORD_RE
+from hf_tokenembed.evaluation import evaluate_sense_loo, evaluate_sense_retrieval
+from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig, faiss_threads
 
 logger = logging.getLogger("bench_index")
 
 __all__ = ["main"]
-
-_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
 
 
 def load_embedder(model: str | None) -> tuple[Any, str]:
@@ -99,7 +91,7 @@ def query_vectors(embedder: Any, sentences: list[str], n: int, seed: int) -> np.
     rng = np.random.default_rng(seed)
     picks: list[tuple[str, tuple[int, int]]] = []
     for i in rng.permutation(len(sentences)):
-        matches = [m for m in _WORD.finditer(sentences[i]) if len(m.group(0)) > 2]
+        matches = [m for m in WORD_RE.finditer(sentences[i]) if len(m.group(0)) > 2]
         if matches:
             m = matches[rng.integers(len(matches))]
             picks.append((sentences[i], m.span()))
@@ -189,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import wordfreq
 
         have = {e.surface for e in entries}
-        extra = [w for w in wordfreq.top_n_list("en", 4 * args.min_entries) if w not in have and _WORD.fullmatch(w)]
+        extra = [w for w in wordfreq.top_n_list("en", 4 * args.min_entries) if w not in have and WORD_RE.fullmatch(w)]
         extra = extra[: args.min_entries - len(entries)]
         t0 = time.perf_counter()
         extra_vectors = embedder.encode_words(extra, batch_size=256, show_progress_bar=True).numpy()

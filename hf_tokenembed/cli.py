@@ -16,9 +16,7 @@ DEMO_CONTEXTS = ["We sat on the river bank and watched the boats.", "The bank ra
 
 
 def _load_embedder(model: str):
-    from transformers import AutoModel
-
-    import hf_tokenembed  # noqa: F401  (registers the Auto classes)
+    from transformers import AutoModel  # the package registered its models with it on import
 
     return AutoModel.from_pretrained(model).eval()
 
@@ -61,9 +59,9 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _demo(args: argparse.Namespace) -> None:
     """Nearest neighbours of a few words, two multi-word expressions and "bank" in two contexts."""
-    from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
     from hf_tokenembed.data import build_data, format_summary
     from hf_tokenembed.index import VocabIndex, VocabIndexConfig, format_neighbors, neighbors
+    from hf_tokenembed.models import TokenEmbedder, TokenEmbedderConfig
 
     runs = Path(args.runs)
     print(format_summary(build_data("bbc-news", runs / "data")))

@@ -22,6 +22,7 @@ from transformers import HfArgumentParser
 from transformers.trainer_utils import get_last_checkpoint
 
 from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
+from hf_tokenembed.atomic import write_text
 from hf_tokenembed.training import FrozenFeatureCache, TokenHeadTrainer, TokenHeadTrainingArguments
 from hf_tokenembed.training.examples import build_stage1_examples
 
@@ -98,9 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     metrics = {}
     if trainer.is_world_process_zero():
         metrics = evaluate_model(model.eval(), args.data_dir, split=args.eval_split, max_items=args.eval_max_items)
-        path = os.path.join(args.output_dir, "eval_results.json")
-        Path(path + ".tmp").write_text(json.dumps(metrics, indent=2))
-        os.replace(path + ".tmp", path)
+        write_text(os.path.join(args.output_dir, "eval_results.json"), json.dumps(metrics, indent=2))
         trainer.create_model_card(metrics)
     return metrics
 

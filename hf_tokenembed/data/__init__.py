@@ -3,23 +3,38 @@ folder of ``datasets`` tables by :func:`build_data` (``hf-tokenembed data build`
 
 from __future__ import annotations
 
-from .build import SUMMARY_KEYS, build_data, format_summary, load_data
+from .build import SUMMARY_KEYS, build_data, data_fingerprint, format_summary, load_data
 from .corpora import CORPUS_SOURCES, hash_split, iter_documents, load_corpus, normalize_text, split_sentences
 from .eval_sets import (
     EVAL_SETS,
+    EVAL_SPLITS,
     build_mwe_gloss_pairs,
     build_reconstruction_set,
     build_synonym_pairs,
     build_wic_pairs,
     lemma_split,
+    wic_sentences,
 )
 from .mwe import build_mwes, count_ngrams, mine_collocations, npmi, wordnet_mwes
 from .vocab import build_vocab
-from .wordnet import Sense, WordNet, assemble_wordnet, build_homographs, build_senses, find_wordnet, load_wordnet
+from .word_order import perturb_word_order
+from .wordnet import (
+    Sense,
+    WordNet,
+    assemble_wordnet,
+    build_homographs,
+    build_senses,
+    find_form,
+    find_wordnet,
+    gloss_context,
+    lemma_key,
+    load_wordnet,
+)
 
 __all__ = [
     "CORPUS_SOURCES",
     "EVAL_SETS",
+    "EVAL_SPLITS",
     "SUMMARY_KEYS",
     "Sense",
     "WordNet",
@@ -34,10 +49,14 @@ __all__ = [
     "build_vocab",
     "build_wic_pairs",
     "count_ngrams",
+    "data_fingerprint",
+    "find_form",
     "find_wordnet",
     "format_summary",
+    "gloss_context",
     "hash_split",
     "iter_documents",
+    "lemma_key",
     "lemma_split",
     "load_corpus",
     "load_data",
@@ -45,6 +64,8 @@ __all__ = [
     "mine_collocations",
     "normalize_text",
     "npmi",
+    "perturb_word_order",
     "split_sentences",
+    "wic_sentences",
     "wordnet_mwes",
 ]

@@ -3,18 +3,20 @@ cached: a folder whose ``manifest.json`` matches the build parameters and inputs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from hf_tokenembed.atomic import replace_dir, staging_dir
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["DATA_FORMAT_VERSION", "SUMMARY_KEYS", "build_data", "format_summary", "load_data"]
+__all__ = ["DATA_FORMAT_VERSION", "SUMMARY_KEYS", "build_data", "data_fingerprint", "format_summary", "load_data"]
 
 DATA_FORMAT_VERSION = 1
 SUMMARY_KEYS = (
@@ -130,8 +132,7 @@ def build_data(
 
     started = time.perf_counter()
     wn = load_wordnet(wordnet_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = staging_dir(out)
     try:
         data = load_corpus(
             sources, text_column=text_column, min_words=min_words, max_words=max_words, dev_fraction=dev_fraction,
@@ -186,13 +187,7 @@ def build_data(
             **{name: {k: len(v) for k, v in table.items()} for name, table in evals.items()},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, trash / "old")
-            os.replace(tmp, out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -215,6 +210,15 @@ def format_summary(summary: dict) -> str:
     lines = [f"{'table':<{width}}  {'rows':>{vwidth}}", f"{'-' * width}  {'-' * vwidth}"]
     lines += [f"{k:<{width}}  {v:>{vwidth}}" for k, v in zip(keys, values)]
     return "\n".join(lines)
+
+
+def data_fingerprint(path: str | os.PathLike) -> str:
+    """A short hash of what built the data folder at ``path`` (its build parameters and input versions)."""
+    manifest = _read_manifest(Path(path))
+    if manifest is None:
+        raise FileNotFoundError(f"`path` {path} is not a data folder (no readable manifest.json)")
+    identity = json.dumps({k: manifest.get(k) for k in ("params", "inputs")}, sort_keys=True, default=str)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def load_data(path: str | os.PathLike) -> dict:

@@ -18,11 +18,13 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "EVAL_SETS",
+    "EVAL_SPLITS",
     "build_mwe_gloss_pairs",
     "build_reconstruction_set",
     "build_synonym_pairs",
     "build_wic_pairs",
     "lemma_split",
+    "wic_sentences",
 ]
 
 EVAL_SETS = ("synonyms", "wic", "mwe_gloss", "reconstruction")
@@ -162,6 +164,12 @@ def build_mwe_gloss_pairs(wn: WordNet, phrases: Iterable[str]):
         rows.extend({"phrase": phrase, "gloss": s.definition(), "synset": s.name()} for s in wn.synsets(phrase))
     features = datasets.Features({name: datasets.Value("string") for name in ("phrase", "gloss", "synset")})
     return _dataset_dict(rows, features, "phrase")
+
+
+def wic_sentences(wic, splits: Iterable[str] = EVAL_SPLITS) -> set[str]:
+    """All ``sentence1``/``sentence2`` of the given splits of a WiC ``DatasetDict`` (or of one split)."""
+    parts = [wic[s] for s in splits] if hasattr(wic, "keys") else [wic]
+    return {s for part in parts for col in ("sentence1", "sentence2") for s in part[col]}
 
 
 def build_reconstruction_set(corpus, *, max_words: int = 39, max_size: int | None = None):

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from .vocab import WORD_RE
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -25,8 +27,8 @@ __all__ = [
     "wordnet_mwes",
 ]
 
-TOKEN_RE = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*|[^\sA-Za-z]+")
-WORD_TOKEN_RE = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
+# A word, the hyphen inside a compound ("high-tech": it does not end a run), or any other run of non-spaces.
+TOKEN_RE = re.compile(rf"(?P<word>{WORD_RE.pattern})|(?P<joiner>(?<=[A-Za-z])-(?=[A-Za-z]))|[^\sA-Za-z]+")
 
 
 def mwe_features():
@@ -44,14 +46,13 @@ def mwe_features():
 
 
 def tokenize_chunks(sentence: str) -> list[list[str]]:
-    """Runs of word tokens (letters, inner hyphens/apostrophes); punctuation and digits end a run, so no n-gram
-    crosses a comma or a number."""
+    """Runs of word tokens (`WORD_RE`); punctuation and digits end a run, so no n-gram crosses a comma or a number,
+    while the hyphen inside a compound ("high-tech") only separates its words."""
     chunks, current = [], []
     for match in TOKEN_RE.finditer(sentence):
-        token = match.group()
-        if token[0].isalpha():
-            current.append(token)
-        else:
+        if match.group("word"):
+            current.append(match.group())
+        elif not match.group("joiner"):
             if len(current) > 1:
                 chunks.append(current)
             current = []
@@ -76,7 +77,7 @@ def count_ngrams(sentences: Iterable[str], *, max_n: int = 3, progress: bool = F
     counts = NgramCounts(ngrams={n: Counter() for n in range(2, max_n + 1)})
     for sentence in tqdm(sentences, desc="n-grams", unit="sent", disable=not progress):
         # Tokens of one-word runs count as unigrams too, but tokenize_chunks drops them; count all words here.
-        words = [w.lower() for w in WORD_TOKEN_RE.findall(sentence)]
+        words = [w.lower() for w in WORD_RE.findall(sentence)]
         counts.unigrams.update(words)
         counts.total += len(words)
         for chunk in tokenize_chunks(sentence):
@@ -200,7 +201,7 @@ def wordnet_mwes(wn, *, max_words: int = 4) -> Iterator[str]:
     """WordNet multi-word lemmas of 2..``max_words`` plain word tokens (original casing, e.g. "New York")."""
     for phrase in wn.multiword_lemmas():
         tokens = phrase.split()
-        if 2 <= len(tokens) <= max_words and all(WORD_TOKEN_RE.fullmatch(t) for t in tokens):
+        if 2 <= len(tokens) <= max_words and all(WORD_RE.fullmatch(t) for t in tokens):
             yield phrase
 
 

@@ -15,10 +15,11 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hf_tokenembed.atomic import replace_dir, staging_dir
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ __all__ = [
     "default_cache_root",
     "find_form",
     "find_wordnet",
+    "gloss_context",
     "homographs_features",
+    "lemma_key",
     "load_wordnet",
     "senses_features",
 ]
@@ -91,8 +94,7 @@ def assemble_wordnet(source: str | os.PathLike, cache_root: str | os.PathLike | 
     marker = target / ".source"
     if _is_reader_folder(target) and marker.is_file() and marker.read_text() == str(source.resolve()):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".wordnet-", dir=target.parent))
+    tmp = staging_dir(target)
     try:
         for name in WORDNET_FILES + OPTIONAL_FILES:
             src = (source / name).resolve()
@@ -101,11 +103,7 @@ def assemble_wordnet(source: str | os.PathLike, cache_root: str | os.PathLike | 
             shutil.copyfile(src, tmp / name)
         shutil.copyfile(LEXNAMES_FILE, tmp / "lexnames")
         (tmp / ".source").write_text(str(source.resolve()))
-        if target.exists():
-            stale = Path(tempfile.mkdtemp(prefix=".wordnet-stale-", dir=target.parent))
-            os.replace(target, stale / "wordnet")
-            shutil.rmtree(stale, ignore_errors=True)
-        os.replace(tmp, target)
+        replace_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -157,6 +155,17 @@ def _authorize(*folders: str | os.PathLike) -> None:
         if resolved not in known:
             nltk.data.path.append(resolved)
             known.add(resolved)
+
+
+def lemma_key(word: str) -> str:
+    """How lemmas are matched across WiC rows, the senses table and the index: ``"Red_herring"`` → ``"red herring"``."""
+    return word.replace("_", " ").lower()
+
+
+def gloss_context(word: str, gloss: str) -> tuple[str, tuple[int, int]]:
+    """A sense's gloss rendered as a context for ``word``: ``("bank: sloping land ...", (0, 4))``."""
+    word = word.replace("_", " ")
+    return f"{word}: {gloss}", (0, len(word))
 
 
 def find_form(text: str, form: str) -> tuple[int, int] | None:

@@ -14,8 +14,9 @@ from .context_type import ContextTypeRetrievalEvaluator, find_vocabulary_occurre
 from .geometry import GeometryPreservationEvaluator, raw_backbone
 from .metrics import metric_path
 from .mwe_gloss import MWEGlossRetrievalEvaluator
-from .order_awareness import OrderAwarenessEvaluator, perturb_sentence
+from .order_awareness import OrderAwarenessEvaluator
 from .sense_retrieval import SenseRetrievalEvaluator
+from .sense_scoring import evaluate_sense_loo, evaluate_sense_retrieval, score_sense_items, wic_items
 from .synonyms import SynonymRecallEvaluator
 from .token_space import TokenSpaceEvaluator
 from .wic import WiCEvaluator, best_threshold, wic_cosines
@@ -34,14 +35,17 @@ __all__ = [
     "TokenSpaceEvaluator",
     "WiCEvaluator",
     "best_threshold",
+    "evaluate_sense_loo",
+    "evaluate_sense_retrieval",
     "evaluate_model",
     "evaluators_from_data",
     "find_vocabulary_occurrences",
     "format_metrics",
     "metric_path",
-    "perturb_sentence",
     "raw_backbone",
     "retrieval_at_k",
+    "score_sense_items",
     "top_k",
     "wic_cosines",
+    "wic_items",
 ]

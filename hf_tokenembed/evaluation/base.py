@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CachedEncoder", "TokenSpaceBaseEvaluator", "retrieval_at_k", "sample", "top_k"]
 
-SPLITS = ("dev", "test")
-
 
 def check_positive(value: Any, name: str) -> int:
     """`value` as a positive int, or a ValueError naming `name`."""

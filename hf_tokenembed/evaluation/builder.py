@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import SPLITS, check_positive, sample
+from hf_tokenembed.data.eval_sets import EVAL_SPLITS
+
+from .base import check_positive, sample
 from .context_type import ContextTypeRetrievalEvaluator
 from .geometry import GeometryPreservationEvaluator
 from .mwe_gloss import MWEGlossRetrievalEvaluator
@@ -111,8 +113,8 @@ def evaluators_from_data(
     """
     from hf_tokenembed.data import load_data
 
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {SPLITS}, got {split!r}")
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"`split` must be one of {EVAL_SPLITS}, got {split!r}")
     check_positive(k, "k")
     path = Path(data_dir).expanduser()
     if not path.is_dir():

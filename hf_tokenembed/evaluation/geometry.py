@@ -19,7 +19,7 @@ __all__ = ["GeometryPreservationEvaluator", "raw_backbone"]
 
 def raw_backbone(model: Any) -> Any:
     """The raw backbone of `model` as a TokenEmbedder (no head, no LoRA), loaded from ``model.config.backbone``."""
-    from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
+    from hf_tokenembed.models import TokenEmbedder, TokenEmbedderConfig
 
     backbone = getattr(getattr(model, "config", None), "backbone", None)
     if not backbone:

@@ -7,46 +7,21 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from hf_tokenembed.data.word_order import perturb_word_order
+
 from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OrderAwarenessEvaluator", "perturb_sentence"]
-
-
-def perturb_sentence(sentence: str, n_copies: int = 5, seed: int = 0) -> list[str] | None:
-    """`n_copies` distinct reorderings of `sentence`'s whitespace-separated words, none equal to it.
-
-    The first swaps two randomly chosen positions holding different words; the others are random shuffles. Returns
-    None when the sentence has fewer than two distinct words or not enough distinct reorderings.
-    """
-    words = sentence.split()
-    if n_copies < 1 or len(set(words)) < 2:
-        return None
-    rng = random.Random(f"{seed}:{sentence}")
-    pairs = [(i, j) for i in range(len(words)) for j in range(i + 1, len(words)) if words[i] != words[j]]
-    i, j = rng.choice(pairs)
-    swapped = list(words)
-    swapped[i], swapped[j] = swapped[j], swapped[i]
-    copies = [" ".join(swapped)]
-    seen = {" ".join(words), copies[0]}
-    for _ in range(50 * n_copies):
-        if len(copies) == n_copies:
-            break
-        shuffled = list(words)
-        rng.shuffle(shuffled)
-        text = " ".join(shuffled)
-        if text not in seen:
-            seen.add(text)
-            copies.append(text)
-    return copies if len(copies) == n_copies else None
+__all__ = ["OrderAwarenessEvaluator"]
 
 
 class OrderAwarenessEvaluator(TokenSpaceBaseEvaluator):
     """Order-awareness of sentence vectors.
 
-    Each held-out sentence with at least ``min_words`` words gets ``n_copies`` perturbed copies (`perturb_sentence`:
-    first a two-word swap, then shuffles; seeded). The query is the sentence's ``encode_sentences`` vector ``s``
+    Each held-out sentence with at least ``min_words`` words gets ``n_copies`` perturbed copies
+    (`hf_tokenembed.data.perturb_word_order`, the perturber the order loss trains with: first a two-word swap, then
+    shuffles, sentence-final punctuation kept at the end; seeded by ``seed`` and the sentence). The query is the sentence's ``encode_sentences`` vector ``s``
     and the candidates are the sentence and its copies. **Definition:** the sentence counts as retrieved only when
     it beats every copy by ``margin`` cosine, i.e. ``cos(s, s) - cos(s, c) >= margin`` for each copy ``c`` (with
     L2-normalised vectors, ``1 - cos(s, c) >= margin``). Without a margin the original trivially matches itself
@@ -84,9 +59,11 @@ class OrderAwarenessEvaluator(TokenSpaceBaseEvaluator):
         self.items = []
         for sentence in dict.fromkeys(sentences):
             if len(sentence.split()) >= min_words:
-                copies = perturb_sentence(sentence, n_copies, seed)
-                if copies is not None:
-                    self.items.append((sentence, copies))
+                try:
+                    copies = perturb_word_order(sentence, n_copies, random.Random(f"{seed}:{sentence}"), swaps=1)
+                except ValueError:  # every word the same: no other order exists
+                    continue
+                self.items.append((sentence, copies))
         if not self.items:
             raise ValueError(f"`sentences` has no sentence of at least `min_words`={min_words} reorderable words")
         self.n_copies = n_copies

@@ -6,7 +6,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from hf_tokenembed.data import lemma_key
+from hf_tokenembed.index import build_sense_vectors
+
 from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty
+from .sense_scoring import score_sense_items, synset_has_pos, wic_items
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +44,6 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
 
     def __init__(self, rows: Any, senses: Any, exclude_sentences: Iterable[str] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        from hf_tokenembed.index.sense_eval import lemma_key, wic_items
-
         rows = rows.to_list() if hasattr(rows, "to_list") else check_nonempty(rows, "rows")
         self.items = wic_items(rows)
         if not self.items:
@@ -59,9 +61,6 @@ class SenseRetrievalEvaluator(TokenSpaceBaseEvaluator):
         self.primary_metric = "sense_accuracy"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
-        from hf_tokenembed.index.sense_eval import lemma_key, score_sense_items, synset_has_pos
-        from hf_tokenembed.index.senses import build_sense_vectors
-
         vectors, meta = build_sense_vectors(
             model,
             self.senses,

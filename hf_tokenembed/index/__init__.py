@@ -5,8 +5,7 @@ from __future__ import annotations
 from .config import INDEX_TYPES, VocabIndexConfig
 from .entries import ENTRY_KINDS, IndexEntry, load_entries, save_entries, sense_label, short_gloss
 from .neighbors import encode_queries, format_neighbors, neighbors
-from .sense_eval import evaluate_sense_loo, evaluate_sense_retrieval, wic_items, wic_sentences
-from .senses import build_sense_vectors, encode_contexts, find_word_contexts, gloss_context
+from .senses import build_sense_vectors, encode_contexts, find_word_contexts
 from .vocab_index import Neighbor, VocabIndex, faiss_threads, gpu_available
 
 __all__ = [
@@ -19,18 +18,13 @@ __all__ = [
     "build_sense_vectors",
     "encode_contexts",
     "encode_queries",
-    "evaluate_sense_loo",
-    "evaluate_sense_retrieval",
     "faiss_threads",
     "find_word_contexts",
     "format_neighbors",
-    "gloss_context",
     "gpu_available",
     "load_entries",
     "neighbors",
     "save_entries",
     "sense_label",
     "short_gloss",
-    "wic_items",
-    "wic_sentences",
 ]

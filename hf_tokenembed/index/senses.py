@@ -3,7 +3,8 @@
 A sense vector is the renormalised mean of the word's in-context vectors over the sense's WordNet example sentences
 and its gloss rendered as context (``"bank: sloping land ..."`` with the span of ``bank``). When WordNet has no
 examples for any sense of a homograph, the word's corpus contexts are clustered with k-means (one cluster per
-sense) and each sense is pulled towards the cluster that matches its gloss best (one-to-one).
+sense) and each sense is pulled towards the cluster that matches its gloss best (one-to-one: the assignment of
+largest total similarity).
 
 `build_sense_vectors` is shared with the training stage; it takes ``exclude_sentences`` so evaluations can keep
 their query sentences out of the vectors they are scored against.
@@ -12,7 +13,6 @@ their query sentences out of the vectors they are scored against.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,17 +21,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from hf_tokenembed.data.vocab import WORD_RE
+from hf_tokenembed.data.wordnet import gloss_context
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["build_sense_vectors", "encode_contexts", "find_word_contexts", "gloss_context"]
-
-_TOKEN = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
-
-
-def gloss_context(word: str, gloss: str) -> tuple[str, tuple[int, int]]:
-    """The gloss rendered as a context for ``word``: ``("bank: sloping land ...", (0, 4))``."""
-    word = word.replace("_", " ")
-    return f"{word}: {gloss}", (0, len(word))
+__all__ = ["build_sense_vectors", "encode_contexts", "find_word_contexts"]
 
 
 def _valid_span(text: str, span: Any) -> tuple[int, int] | None:
@@ -86,7 +81,7 @@ def find_word_contexts(
     for sentence in sentences:
         if sentence in exclude:
             continue
-        for match in _TOKEN.finditer(sentence):
+        for match in WORD_RE.finditer(sentence):
             token = match.group(0).lower()
             if token in targets and token not in full:
                 occurrences = found[token]
@@ -102,18 +97,6 @@ def find_word_contexts(
 
 def _normalize(x: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.normalize(x, dim=-1)
-
-
-def _greedy_match(sim: np.ndarray) -> list[tuple[int, int]]:
-    """One-to-one (row, col) pairs by descending similarity."""
-    pairs, used_r, used_c = [], set(), set()
-    for flat in np.argsort(-sim, axis=None):
-        r, c = divmod(int(flat), sim.shape[1])
-        if r not in used_r and c not in used_c:
-            pairs.append((r, c))
-            used_r.add(r)
-            used_c.add(c)
-    return pairs
 
 
 def build_sense_vectors(
@@ -240,6 +223,7 @@ def _add_corpus_clusters(
 ) -> None:
     """Pull each sense of an example-less homograph towards its best-matching corpus cluster (in place)."""
     import faiss
+    from scipy.optimize import linear_sum_assignment
 
     by_word: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
@@ -273,7 +257,7 @@ def _add_corpus_clusters(
         kmeans.train(x)
         centroids = kmeans.centroids / np.linalg.norm(kmeans.centroids, axis=1, keepdims=True).clip(1e-12)
         sim = vectors[idx].numpy() @ centroids.T
-        for r, c in _greedy_match(sim):
+        for r, c in zip(*linear_sum_assignment(sim, maximize=True)):
             i = idx[r]
             if meta[i]["num_examples"] == 0:
                 base = encoded[gloss_pos[i]] if i in gloss_pos else vectors[i]

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple
@@ -16,6 +15,9 @@ import faiss
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, wic_sentences
 
 from .config import VocabIndexConfig
 from .entries import ENTRY_KINDS, IndexEntry, load_entries, save_entries
@@ -30,6 +32,7 @@ ENTRIES_NAME = "entries.jsonl"
 CONFIG_NAME = "index_config.json"
 FORMAT_VERSION = 1
 METRIC = "inner_product"
+HELD_OUT = "held-out"
 
 
 class Neighbor(NamedTuple):
@@ -161,6 +164,7 @@ class VocabIndex:
         config: VocabIndexConfig,
         fingerprint: str | None,
         index_type: str,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         if index.ntotal != len(entries):
             raise ValueError(f"FAISS index holds {index.ntotal} vectors but there are {len(entries)} entries")
@@ -169,6 +173,7 @@ class VocabIndex:
         self.config = config
         self.fingerprint = fingerprint
         self.index_type = index_type
+        self.provenance = dict(provenance or {})  # what the entries were built from (see `build`)
         self._search_index = self._maybe_to_gpu(index)
         self._by_surface: dict[str, list[int]] | None = None
         self.set_search_params()
@@ -182,9 +187,13 @@ class VocabIndex:
         config: VocabIndexConfig | None = None,
         fingerprint: str | None = None,
         *,
+        provenance: dict[str, Any] | None = None,
         progress: bool = False,
     ) -> VocabIndex:
-        """Index ``vectors`` (N, d), row i being ``entries[i]``; vectors are L2-normalised before indexing."""
+        """Index ``vectors`` (N, d), row i being ``entries[i]``; vectors are L2-normalised before indexing.
+
+        ``provenance`` (JSON-serialisable) is saved in the metadata: what the vectors were built from.
+        """
         config = config if config is not None else VocabIndexConfig()
         if not isinstance(config, VocabIndexConfig):
             raise TypeError(f"config must be a VocabIndexConfig, got {type(config).__name__}")
@@ -208,7 +217,7 @@ class VocabIndex:
         index_type = config.resolve_index_type(len(entries))
         index = _make_faiss_index(np.ascontiguousarray(array, dtype=np.float32), config, index_type, progress=progress)
         logger.info("Built %s index over %d entries (dim %d)", index_type, len(entries), array.shape[1])
-        return cls(index, entries, config, fingerprint, index_type)
+        return cls(index, entries, config, fingerprint, index_type, provenance)
 
     @classmethod
     def build(
@@ -219,7 +228,7 @@ class VocabIndex:
         *,
         include: Iterable[str] = ("word", "mwe", "sense"),
         progress: bool = True,
-        exclude_sentences: Iterable[str] | None = None,
+        exclude_sentences: Iterable[str] | str = HELD_OUT,
         max_words: int | None = None,
         batch_size: int = 256,
     ) -> VocabIndex:
@@ -231,7 +240,10 @@ class VocabIndex:
             config: Index configuration (defaults to `VocabIndexConfig()`).
             include: Entry kinds to index, any of ``"word"``, ``"mwe"``, ``"sense"``.
             progress: Show progress bars.
-            exclude_sentences: Sentences kept out of the sense vectors (held-out evaluation sentences).
+            exclude_sentences: Sentences kept out of the sense vectors. The default, ``"held-out"``, is every WiC
+                dev and test sentence of ``data_dir`` (WordNet examples and definition contexts that the evaluations
+                query with); pass ``()`` to keep them all. The count and a hash of what was excluded, and the data
+                folder's fingerprint, are recorded in ``provenance`` and saved with the index.
             max_words: Keep only the first ``max_words`` rows of ``vocab/`` (the data stage sorts by frequency).
             batch_size: Encoder batch size.
         """
@@ -249,6 +261,12 @@ class VocabIndex:
         data_dir = os.fspath(data_dir)
         if not os.path.isdir(data_dir):
             raise FileNotFoundError(f"data_dir {data_dir!r} is not a directory")
+        if isinstance(exclude_sentences, str):
+            if exclude_sentences != HELD_OUT:
+                raise ValueError(f"exclude_sentences must be {HELD_OUT!r} or a collection of sentences")
+            wic = os.path.join(data_dir, "eval", "wic")  # a folder without evaluation sets holds nothing out
+            exclude_sentences = wic_sentences(load_from_disk(wic), EVAL_SPLITS) if os.path.isdir(wic) else ()
+        exclude_sentences = set(exclude_sentences)
 
         def part(name: str):
             path = os.path.join(data_dir, name)
@@ -322,7 +340,15 @@ class VocabIndex:
             raise ValueError(f"No entries to index from data_dir {data_dir!r} with include={include}")
         vectors = torch.cat(parts)
         fingerprint = embedder.fingerprint() if hasattr(embedder, "fingerprint") else None
-        return cls.from_vectors(vectors, entries, config, fingerprint, progress=progress)
+        excluded = "\n".join(sorted(exclude_sentences)).encode()
+        manifest = os.path.join(data_dir, "manifest.json")
+        provenance = {
+            "data_dir": os.path.abspath(data_dir),
+            "data_fingerprint": data_fingerprint(data_dir) if os.path.isfile(manifest) else None,
+            "excluded_sentences": len(exclude_sentences),
+            "excluded_sha256": hashlib.sha256(excluded).hexdigest(),
+        }
+        return cls.from_vectors(vectors, entries, config, fingerprint, provenance=provenance, progress=progress)
 
     # ------------------------------------------------------------------ properties
     def __len__(self) -> int:
@@ -442,6 +468,7 @@ class VocabIndex:
             "faiss_index_class": type(self._cpu_index).__name__,
             "faiss_version": faiss.__version__,
             "fingerprint": self.fingerprint,
+            "provenance": self.provenance,
             "config": self.config.to_dict(),
         }
 
@@ -458,9 +485,7 @@ class VocabIndex:
                 raise ValueError(f"directory {directory!r} exists and is not a folder")
             if os.listdir(directory) and not os.path.isfile(os.path.join(directory, CONFIG_NAME)):
                 raise ValueError(f"directory {directory!r} is not empty and holds no index; refusing to replace it")
-        parent = os.path.dirname(directory)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
+        tmp = os.fspath(staging_dir(directory))
         try:
             faiss.write_index(self._cpu_index, os.path.join(tmp, FAISS_NAME))
             save_entries(self.entries, os.path.join(tmp, ENTRIES_NAME))
@@ -469,7 +494,7 @@ class VocabIndex:
             with open(os.path.join(tmp, CONFIG_NAME), "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=2, sort_keys=True)
                 f.write("\n")
-            _replace_dir(tmp, directory)
+            replace_dir(tmp, directory)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -543,23 +568,7 @@ class VocabIndex:
                 f"{directory!r} is inconsistent: metadata says {meta['num_entries']} x {meta['dim']}, FAISS holds "
                 f"{index.ntotal} x {index.d}, entries table has {len(entries)} rows"
             )
-        return cls(index, entries, config, stored, meta["index_type"])
-
-
-def _replace_dir(src: str, dst: str) -> None:
-    """Move folder ``src`` to ``dst``, replacing an existing ``dst`` (moved aside first, removed after)."""
-    if not os.path.exists(dst):
-        os.replace(src, dst)
-        return
-    backup = tempfile.mkdtemp(prefix=f".{os.path.basename(dst)}.old-", dir=os.path.dirname(dst))
-    os.rmdir(backup)
-    os.replace(dst, backup)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(backup, dst)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
+        return cls(index, entries, config, stored, meta["index_type"], meta.get("provenance"))
 
 
 def _encode_words(

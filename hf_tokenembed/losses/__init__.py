@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .context_alignment import ContextAlignmentLoss
 from .functional import group_false_negative_mask, guide_false_negative_mask, masked_info_nce
-from .hard_negatives import HardNegativeMiner, HardNegativeRefreshCallback
+from .hard_negatives import HardNegativeMiner
 from .multi_negative_ranking import MultiNegativeRankingLoss
 from .order_aware import OrderAwareSentenceLoss, perturb_word_order
 from .synonym_aware import SynonymAwareContrastiveLoss
@@ -13,7 +13,6 @@ from .synonym_aware import SynonymAwareContrastiveLoss
 __all__ = [
     "ContextAlignmentLoss",
     "HardNegativeMiner",
-    "HardNegativeRefreshCallback",
     "MultiNegativeRankingLoss",
     "OrderAwareSentenceLoss",
     "SynonymAwareContrastiveLoss",

@@ -9,11 +9,10 @@ import faiss
 import numpy as np
 import torch
 from torch import Tensor
-from transformers import TrainerCallback
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HardNegativeMiner", "HardNegativeRefreshCallback"]
+__all__ = ["HardNegativeMiner"]
 
 Exclusions = Callable[[int], set[int]] | Sequence[set[int]] | None
 
@@ -23,7 +22,7 @@ class HardNegativeMiner:
 
     The miner holds an exact inner-product FAISS index (`faiss.IndexFlatIP`) over the L2-normalised vocabulary
     vectors, i.e. cosine similarity. The vectors move while the model trains, so the index is rebuilt with
-    :meth:`refresh` (see :class:`HardNegativeRefreshCallback`, which does it every `refresh_every` steps). Between
+    :meth:`refresh` (see `hf_tokenembed.training.HardNegativeRefreshCallback`, which does it every `refresh_every` steps). Between
     two refreshes an anchor's neighbours cannot change, so each anchor is searched once and then remembered.
 
     Unlike the original recipe's single hard negative with no guard, `mine` never returns the anchor, the
@@ -32,7 +31,7 @@ class HardNegativeMiner:
 
     Args:
         k: Hard negatives per anchor.
-        refresh_every: Training steps between two index rebuilds (read by :class:`HardNegativeRefreshCallback`).
+        refresh_every: Training steps between two index rebuilds (read by `hf_tokenembed.training.HardNegativeRefreshCallback`).
         precompute_depth: When > 0, each refresh searches the `precompute_depth` nearest entries of every entry in
             one batched search (cheaper per anchor than a search per step when most entries will be anchors before
             the next refresh); 0 searches each step's new anchors as they come.
@@ -212,40 +211,3 @@ def _ids(ids: Tensor, name: str, vocab_size: int, allow_missing: bool = False) -
             f"`{name}` must be vocabulary ids in [{low}, {vocab_size}), got [{array.min()}, {array.max()}]"
         )
     return array
-
-
-class HardNegativeRefreshCallback(TrainerCallback):
-    """Re-embed the vocabulary with `encode_fn()` and rebuild the miner's index on train begin and every n steps.
-
-    Args:
-        miner: The :class:`HardNegativeMiner` to refresh.
-        encode_fn: Returns the current `(V, d)` vocabulary vectors, e.g. `lambda: model.encode_words(vocab)`.
-        every_n_steps: Steps between refreshes; defaults to `miner.refresh_every`.
-    """
-
-    def __init__(
-        self, miner: HardNegativeMiner, encode_fn: Callable[[], Tensor], every_n_steps: int | None = None
-    ) -> None:
-        if not isinstance(miner, HardNegativeMiner):
-            raise TypeError(f"`miner` must be a HardNegativeMiner, got {type(miner).__name__}")
-        if not callable(encode_fn):
-            raise TypeError(f"`encode_fn` must be callable, got {type(encode_fn).__name__}")
-        every_n_steps = miner.refresh_every if every_n_steps is None else every_n_steps
-        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
-            raise ValueError(f"`every_n_steps` must be a positive int, got {every_n_steps!r}")
-        self.miner = miner
-        self.encode_fn = encode_fn
-        self.every_n_steps = every_n_steps
-
-    def _refresh(self, step: int) -> None:
-        with torch.no_grad():
-            vectors = self.encode_fn()
-        self.miner.refresh(vectors)
-        logger.info("refreshed hard-negative index at step %d (%d vectors)", step, self.miner.vocab_size)
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._refresh(state.global_step)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if state.global_step > 0 and state.global_step % self.every_n_steps == 0:
-            self._refresh(state.global_step)

@@ -51,7 +51,7 @@ class MultiNegativeRankingLoss(nn.Module):
 
         The hard negatives are meant to come from :class:`~hf_tokenembed.losses.HardNegativeMiner`, which searches
         the current vocabulary vectors with FAISS (refreshed during training by
-        :class:`~hf_tokenembed.losses.HardNegativeRefreshCallback`) and already skips the anchor, the positive and
+        :class:`~hf_tokenembed.training.HardNegativeRefreshCallback`) and already skips the anchor, the positive and
         the anchor's known variants.
 
         What this fixes in the original recipe: there the positive was the word's own vector (``z_pos = embeds``),
@@ -102,7 +102,8 @@ class MultiNegativeRankingLoss(nn.Module):
                 from hf_tokenembed import TokenEmbedder
                 from hf_tokenembed.losses import MultiNegativeRankingLoss
 
-                model = TokenEmbedder.from_pretrained("path/to/token-embedder").to_sentence_transformer()
+                embedder = TokenEmbedder.from_pretrained("path/to/token-embedder")
+                model = embedder.to_sentence_transformer(space="token", merge_lora=False)  # trains `embedder`
                 train_dataset = Dataset.from_dict({
                     "anchor": ["bank", "car"],
                     "positive": ["We sat on the river bank.", "automobile"],

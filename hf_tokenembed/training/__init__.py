@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .arguments import RECIPES, TokenHeadTrainingArguments
+from .callbacks import HardNegativeRefreshCallback
 from .examples import Stage1Examples, build_stage1_examples
 from .feature_cache import FrozenFeatureCache
 from .model_card import render_model_card
@@ -12,6 +13,7 @@ from .trainer import TokenHeadTrainer
 __all__ = [
     "RECIPES",
     "FrozenFeatureCache",
+    "HardNegativeRefreshCallback",
     "OriginalRecipeLoss",
     "Stage1Examples",
     "TokenHeadTrainer",

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
 
-from hf_tokenembed.evaluation.base import SPLITS
+from hf_tokenembed.data.eval_sets import EVAL_SPLITS
 
 __all__ = ["RECIPES", "TokenHeadTrainingArguments"]
 
@@ -106,8 +106,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
             raise ValueError(f"`order_positive` must be one of {ORDER_POSITIVES}, got {self.order_positive!r}")
         if self.cpu_threads is not None and self.cpu_threads < 1:
             raise ValueError(f"`cpu_threads` must be >= 1 or None, got {self.cpu_threads!r}")
-        if self.eval_split not in SPLITS:
-            raise ValueError(f"`eval_split` must be one of {SPLITS}, got {self.eval_split!r}")
+        if self.eval_split not in EVAL_SPLITS:
+            raise ValueError(f"`eval_split` must be one of {EVAL_SPLITS}, got {self.eval_split!r}")
         if self.max_synonym_pairs < 0:
             raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
         self.remove_unused_columns = False

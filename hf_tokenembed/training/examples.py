@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from hf_tokenembed.data.vocab import WORD_RE
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["Stage1Examples", "build_stage1_examples"]
 
-_TOKEN = re.compile(r"[A-Za-z]+")
 _MIN_SYNONYM_ZIPF = 1.5
 
 
@@ -39,7 +39,7 @@ class Stage1Examples:
         contexts: Corpus sentences holding occurrences.
         occurrences: `(context id, start, end, type id)` rows: a type's span in a sentence.
         sentences: Sentences for the order-aware loss; `perturbed[i]` are word-order copies of `sentences[i]`.
-        glosses: Sense entries as contexts: ``"bank: sloping land ..."`` (`index.senses.gloss_context`), whose word
+        glosses: Sense entries as contexts: ``"bank: sloping land ..."`` (`data.gloss_context`), whose word
             span is `gloss_spans[i]`; `sense_siblings[i]` are the other senses of the same word.
         sense_examples: WordNet example sentences; `sense_uses` rows are `(example id, start, end, sense id)`.
     """
@@ -103,8 +103,7 @@ def build_stage1_examples(
         seed: Sampling seed.
         progress: Show progress bars.
     """
-    from hf_tokenembed.data import load_data, load_wordnet
-    from hf_tokenembed.losses import perturb_word_order
+    from hf_tokenembed.data import load_data, load_wordnet, perturb_word_order
 
     for name, value in (("max_contexts", max_contexts), ("occurrences_per_context", occurrences_per_context)):
         if not isinstance(value, int) or value < 1:
@@ -201,8 +200,7 @@ def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> di
     Each sense becomes its gloss context, and each example use points at its sense: the sense objective makes an
     example's in-context vector retrieve its own gloss among the word's other senses.
     """
-    from hf_tokenembed.index.sense_eval import lemma_key
-    from hf_tokenembed.index.senses import gloss_context
+    from hf_tokenembed.data import gloss_context, lemma_key
 
     held_out = {lemma_key(lemma) for split in data["eval/wic"].values() for lemma in _column(split, "lemma")}
     table = data["senses"]
@@ -247,7 +245,7 @@ def _occurrences(
     sentence: str, type_id: dict[str, int], lower_id: dict[str, int], phrase_ids: dict[str, int]
 ) -> list[tuple[int, int, int]]:
     """`(start, end, type id)` of vocabulary words (>1 letter) and known phrases (2-3 words) in `sentence`."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(sentence)]
+    tokens = [(m.start(), m.end(), m.group()) for m in WORD_RE.finditer(sentence)]
     found = []
     for start, end, token in tokens:
         i = type_id.get(token, lower_id.get(token.lower()))

@@ -11,34 +11,48 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from hf_tokenembed.atomic import replace_dir, staging_dir
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["FrozenFeatureCache"]
+__all__ = ["FrozenFeatureCache", "cache_key"]
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 
-def _cache_key(model, texts: list[str]) -> str:
-    """Hash of the frozen part of `model` (config, bottom-layer weights, tokenizer prefix) and of the texts."""
+def cache_key(model, texts: list[str]) -> str:
+    """Hash of everything the cached features depend on: the texts, how they are tokenised (tokenizer, prefix,
+    `max_seq_length`), which layers are frozen, the pooling of the teacher vectors, and every base weight of the
+    backbone (the bottom layers give the states, all layers the teacher; LoRA weights are excluded, they never enter)."""
+    config = model.config
     digest = hashlib.sha256()
-    digest.update(json.dumps([_FORMAT_VERSION, model.config.backbone, model.frozen_layers]).encode())
-    digest.update(model.config.query_prefix.encode())
-    frozen = ("embeddings.",) + tuple(f"encoder.layer.{i}." for i in range(model.frozen_layers))
+    settings = [_FORMAT_VERSION, config.backbone, model.frozen_layers, config.query_prefix, config.max_seq_length]
+    digest.update(json.dumps([*settings, config.pooling]).encode())
+    digest.update(_tokenizer_identity(model.tokenizer).encode())
     for name, tensor in sorted(model.backbone.state_dict().items()):
-        if name.startswith(frozen):
+        if "lora_" not in name:
             digest.update(name.encode())
             digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
     for text in texts:
         digest.update(text.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:20]
+
+
+def _tokenizer_identity(tokenizer) -> str:
+    """The tokenizer's definition (normaliser, pre-tokeniser, vocabulary, added tokens) as a string; its
+    truncation and padding state is left out (each call sets it; `max_seq_length` is keyed separately)."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        definition = json.loads(backend.to_str())
+        return json.dumps({k: v for k, v in definition.items() if k not in ("truncation", "padding")}, sort_keys=True)
+    return json.dumps([type(tokenizer).__name__, sorted(tokenizer.get_vocab().items())])
 
 
 class FrozenFeatureCache:
@@ -96,7 +110,7 @@ class FrozenFeatureCache:
         if not texts:
             raise ValueError("`texts` is empty: nothing to cache")
         path = Path(path)
-        key = _cache_key(model, texts)
+        key = cache_key(model, texts)
         try:
             cache = cls(path)
             if cache.key == key:
@@ -104,13 +118,10 @@ class FrozenFeatureCache:
                 return cache
         except FileNotFoundError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        staging = staging_dir(path)
         try:
             cls._compute(model, texts, staging, key, batch_size, progress)
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(staging, path)
+            replace_dir(staging, path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return cls(path)

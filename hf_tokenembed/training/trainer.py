@@ -11,16 +11,17 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
+from hf_tokenembed.atomic import write_text
 from hf_tokenembed.losses import (
     ContextAlignmentLoss,
     HardNegativeMiner,
-    HardNegativeRefreshCallback,
     MultiNegativeRankingLoss,
     OrderAwareSentenceLoss,
     SynonymAwareContrastiveLoss,
 )
 
 from .arguments import TokenHeadTrainingArguments
+from .callbacks import HardNegativeRefreshCallback
 from .examples import Stage1Examples
 from .feature_cache import FrozenFeatureCache
 from .original_recipe import OriginalRecipeLoss
@@ -292,10 +293,7 @@ class TokenHeadTrainer(Trainer):
         if not self.is_world_process_zero():
             return
         card = render_model_card(self.accelerator.unwrap_model(self.model), self.args, self.losses, metrics, baselines)
-        path = os.path.join(self.args.output_dir, "README.md")
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            f.write(card)
-        os.replace(path + ".tmp", path)
+        write_text(os.path.join(self.args.output_dir, "README.md"), card)
 
 
 def _span_masks(model, texts: list[str], spans) -> list[list[int]]:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import csv
 import math
+import random
 
 import pytest
 import torch
 
+from hf_tokenembed.data import perturb_word_order
 from hf_tokenembed.evaluation import (
     ContextTypeRetrievalEvaluator,
     GeometryPreservationEvaluator,
@@ -16,7 +18,6 @@ from hf_tokenembed.evaluation import (
     WiCEvaluator,
     best_threshold,
     find_vocabulary_occurrences,
-    perturb_sentence,
 )
 
 from .fakes import FakeEmbedder, hash_vector, unit
@@ -208,15 +209,16 @@ def test_mwe_gloss_perfect_and_crafted_failure():
 
 
 # ------------------------------------------------------------------------------------------------ order
-def test_perturb_sentence():
-    sentence = "the quick brown fox jumps over"
-    copies = perturb_sentence(sentence, 5, seed=3)
-    assert copies == perturb_sentence(sentence, 5, seed=3)
-    assert len(set(copies)) == 5 and sentence not in copies
-    words, swap = sentence.split(), copies[0].split()
+def test_order_probes_are_the_training_perturbation():
+    """The evaluator probes with the training perturber: one swap first, then shuffles, final punctuation kept."""
+    sentence = "the quick brown fox jumps over the dog."
+    evaluator = OrderAwarenessEvaluator([sentence, "a a a a a", "too short"], n_copies=5, seed=3)
+    assert len(evaluator.items) == 1  # no other order of "a a a a a"; "too short" has < 5 words
+    _, copies = evaluator.items[0]
+    assert copies == perturb_word_order(sentence, 5, random.Random(f"3:{sentence}"), swaps=1)
+    assert sentence not in copies and all(c.endswith(".") and not c.endswith(" .") for c in copies)
+    words, swap = sentence[:-1].split(), copies[0][:-1].split()
     assert sorted(swap) == sorted(words) and sum(a != b for a, b in zip(words, swap)) == 2
-    assert all(sorted(c.split()) == sorted(words) for c in copies)
-    assert perturb_sentence("a a a a a") is None
 
 
 def test_order_awareness_margin_rule():

@@ -6,19 +6,16 @@ import pytest
 import torch
 from datasets import load_from_disk
 
-from hf_tokenembed.data.wordnet import find_form
+from hf_tokenembed.data import data_fingerprint, find_form, gloss_context, wic_sentences
+from hf_tokenembed.evaluation import evaluate_sense_loo, evaluate_sense_retrieval
 from hf_tokenembed.index import (
     VocabIndex,
     VocabIndexConfig,
     build_sense_vectors,
     encode_queries,
-    evaluate_sense_loo,
-    evaluate_sense_retrieval,
     find_word_contexts,
     format_neighbors,
-    gloss_context,
     neighbors,
-    wic_sentences,
 )
 
 from .conftest import CORPUS, SENSES, WORDS
@@ -209,7 +206,29 @@ def test_build_with_a_real_token_embedder(tiny_model, data_dir, tmp_path):
     assert index.dim == tiny_model.token_dim and index.fingerprint == tiny_model.fingerprint()
     query = tiny_model.encode_in_context(["We sat on the river bank."], [(20, 24)])[0]
     hits = index.search(query, k=5)
-    assert len(hits) == 5 and all(-1.0001 <= score <= 1.0001 for _, score in hits)
+    scores, ids = index.search_ids(query, k=5)
+    cosines = index.reconstruct(ids[0]) @ torch.nn.functional.normalize(query, dim=0).numpy()
+    assert [h.score for h in hits] == scores[0].tolist() and list(scores[0]) == sorted(scores[0], reverse=True)
+    assert cosines == pytest.approx(scores[0], abs=1e-5)  # exact index: the scores are the cosines
     index.save(tmp_path / "vocab_index")
     loaded = VocabIndex.load(tmp_path / "vocab_index", embedder=tiny_model)
     assert loaded.search(query, k=5) == hits
+
+
+def test_the_index_records_what_it_held_out_and_its_data(embedder, data_dir, tiny_model, tiny_data_dir, tmp_path):
+    held_out = wic_sentences(load_from_disk(os.path.join(data_dir, "eval", "wic")))
+    index = VocabIndex.build(embedder, data_dir, progress=False)  # held-out WiC sentences excluded by default
+    assert index.provenance["excluded_sentences"] == len(held_out) == 4
+    bass_03 = next(e for e in index.entries if e.synset == "bass.n.03")
+    assert bass_03.source == "gloss+corpus"  # its only example is a WiC sentence: gloss and corpus clusters are left
+    index.save(tmp_path / "index")
+    assert VocabIndex.load(tmp_path / "index").provenance == index.provenance
+    kept = VocabIndex.build(embedder, data_dir, progress=False, exclude_sentences=())
+    assert kept.provenance["excluded_sentences"] == 0
+    assert kept.provenance["excluded_sha256"] != index.provenance["excluded_sha256"]
+    assert next(e for e in kept.entries if e.synset == "bass.n.03").source == "examples+gloss"
+    assert index.provenance["data_fingerprint"] is None  # a hand-made folder has no manifest to fingerprint
+    built = VocabIndex.build(tiny_model, tiny_data_dir, progress=False, include=("word",), max_words=50)
+    assert built.provenance["data_fingerprint"] == data_fingerprint(tiny_data_dir)
+    with pytest.raises(ValueError, match="exclude_sentences"):
+        VocabIndex.build(embedder, data_dir, progress=False, exclude_sentences="test")

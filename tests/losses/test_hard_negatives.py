@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from hf_tokenembed.losses import HardNegativeMiner, HardNegativeRefreshCallback
+from hf_tokenembed.losses import HardNegativeMiner
+from hf_tokenembed.training import HardNegativeRefreshCallback
 
 
 def _circle(n: int = 12) -> torch.Tensor:

@@ -18,6 +18,7 @@ from hf_tokenembed.training import (
     TokenHeadTrainingArguments,
     build_stage1_examples,
 )
+from hf_tokenembed.training.feature_cache import cache_key
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "trainers"))
@@ -52,8 +53,7 @@ def test_examples_have_real_positives(examples):
 
 
 def test_sense_examples_point_at_their_gloss_and_skip_wic_lemmas(examples, tiny_data_dir):
-    from hf_tokenembed.data import load_data
-    from hf_tokenembed.index.sense_eval import lemma_key
+    from hf_tokenembed.data import lemma_key, load_data
 
     assert len(examples.sense_uses) > 0
     assert len(examples.glosses) == len(examples.gloss_spans) == len(examples.sense_siblings)
@@ -98,6 +98,39 @@ def test_feature_cache_matches_the_full_forward(tiny_model, tmp_path):
     torch.testing.assert_close(cached, full, atol=2e-3, rtol=0)  # fp16 storage
     again = FrozenFeatureCache.build(tiny_model, texts, tmp_path / "cache", progress=False)
     assert again.key == cache.key
+
+
+def test_feature_cache_key_changes_with_every_input(tiny_model):
+    """Texts, tokenisation, pooling, prefix and every base weight (top layers too: the teacher) miss the cache;
+    the LoRA weights, which training changes and the cache never holds, do not."""
+    import copy
+
+    texts = ["We sat on the river bank.", "bank"]
+    base = cache_key(tiny_model, texts)
+    assert cache_key(copy.deepcopy(tiny_model), texts) == base
+
+    def changed(edit) -> str:
+        model = copy.deepcopy(tiny_model)
+        model.tokenizer = copy.deepcopy(tiny_model.tokenizer)
+        edit(model)
+        return cache_key(model, texts)
+
+    def top_layer_weight(model):
+        return next(p for n, p in model.backbone.named_parameters() if "layer.3." in n and "lora_" not in n)
+
+    edits = {
+        "max_seq_length": lambda m: setattr(m.config, "max_seq_length", 16),
+        "pooling": lambda m: setattr(m.config, "pooling", "cls"),
+        "prefix": lambda m: setattr(m.config, "query_prefix", "query: "),
+        "tokenizer": lambda m: m.tokenizer.add_tokens(["zzqxv"]),
+        "top-layer base weight": lambda m: top_layer_weight(m).data.add_(1e-3),
+    }
+    keys = {name: changed(edit) for name, edit in edits.items()}
+    assert all(key != base for key in keys.values()), keys
+    assert cache_key(tiny_model, texts[::-1]) != base
+    lora = next(p for n, p in tiny_model.backbone.named_parameters() if "lora_B" in n)
+    assert changed(lambda m: next(p for n, p in m.backbone.named_parameters() if "lora_B" in n).data.add_(1.0)) == base
+    assert lora.abs().sum() == 0  # the fixture itself was left alone
 
 
 def test_feature_cache_crash_leaves_nothing(tiny_model, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Sense retrieval check: is a word's in-context vector nearest to the right sense entry of that word?
+"""Sense scoring, shared by `SenseRetrievalEvaluator`, bench_index and the index check: is a word's in-context vector nearest to the right sense entry of that word?
 
 Uses WiC-style rows (``lemma``, ``pos``, ``sentence1``, ``start1``, ``end1``, ``synset1`` and the same for 2). The
 WiC sentences are WordNet examples, so the index must be built without them (``exclude_sentences=wic_sentences(...)``)
@@ -8,32 +8,25 @@ for the figure to be held-out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from .senses import _valid_span, encode_contexts, gloss_context
-from .vocab_index import VocabIndex
+from hf_tokenembed.data import gloss_context, lemma_key
+from hf_tokenembed.index import VocabIndex, encode_contexts
+from hf_tokenembed.index.senses import _valid_span
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "evaluate_sense_loo",
     "evaluate_sense_retrieval",
-    "lemma_key",
     "synset_has_pos",
     "score_sense_items",
     "wic_items",
-    "wic_sentences",
 ]
 
 _POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
-
-
-def lemma_key(word: str) -> str:
-    """How lemmas are matched across WiC rows, the senses table and the index: ``"Red_herring"`` → ``"red herring"``."""
-    return word.replace("_", " ").lower()
 
 
 def _norm_pos(pos: str | None) -> str | None:
@@ -41,12 +34,6 @@ def _norm_pos(pos: str | None) -> str | None:
         return None
     pos = str(pos).lower()
     return _POS.get(pos, pos if len(pos) == 1 else None)
-
-
-def wic_sentences(wic: Any, splits: Iterable[str] = ("test",)) -> set[str]:
-    """All ``sentence1``/``sentence2`` of the given splits of a WiC `DatasetDict` (or of one split)."""
-    parts = [wic[s] for s in splits] if hasattr(wic, "keys") else [wic]
-    return {s for part in parts for col in ("sentence1", "sentence2") for s in part[col]}
 
 
 def wic_items(rows: Any) -> list[dict[str, Any]]:

@@ -1,0 +1,49 @@
+"""Atomic writes: every folder and file the package produces is written aside, then renamed into place.
+
+A crash (or Ctrl-C) at any point leaves either the previous version or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["replace_dir", "staging_dir", "write_text"]
+
+
+def staging_dir(target: str | os.PathLike) -> Path:
+    """A fresh empty folder next to `target` (same file system, so a rename can move it into place)."""
+    target = Path(target).expanduser().absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+
+
+def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Move folder `src` to `dst`, replacing an existing `dst`: the old folder is renamed aside, the new one renamed
+    in, then the old one removed. If the second rename fails, the old folder is put back."""
+    src, dst = Path(src), Path(dst).expanduser().absolute()
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    backup = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-", dir=dst.parent)) / "old"
+    os.replace(dst, backup)
+    try:
+        os.replace(src, dst)
+    except BaseException:
+        os.replace(backup, dst)
+        raise
+    finally:
+        shutil.rmtree(backup.parent, ignore_errors=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` through a temporary sibling file and an atomic rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
