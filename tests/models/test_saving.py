@@ -114,17 +114,37 @@ def test_trust_remote_code_without_the_plugin(tiny_model, tmp_path):
     torch.testing.assert_close(vectors, model.encode_words(WORDS), atol=1e-6, rtol=0)
 
 
-def test_to_sentence_transformer_shares_weights(tiny_model):
+@pytest.mark.parametrize("space", ["sentence", "token"])
+def test_sentence_transformer_export_loads_plainly_and_gives_the_same_vectors(tiny_model, tmp_path, space):
+    """Merged LoRA, saved, loaded by plain `SentenceTransformer(path)`: the vectors of encode_sentences / encode_words."""
+    from safetensors import safe_open
+    from sentence_transformers import SentenceTransformer
+
     model = _trained(tiny_model)
-    st = model.to_sentence_transformer()
+    texts = ["The bank cut its rates.", "red herring", "We sat on the river bank and watched the boats."]
+    expected = model.encode_sentences(texts) if space == "sentence" else model.encode_words(texts)
+    model.to_sentence_transformer(space=space).save(str(tmp_path / "st"))
+    with safe_open(tmp_path / "st" / "model.safetensors", "pt") as weights:
+        names = list(weights.keys())
+    assert names and not any("lora" in name for name in names)  # merged: plain encoder weights
+    loaded = SentenceTransformer(str(tmp_path / "st"), device="cpu")
+    torch.testing.assert_close(loaded.encode(texts, convert_to_tensor=True).cpu(), expected, atol=1e-5, rtol=0)
+
+
+def test_sentence_transformer_for_training_shares_weights(tiny_model):
+    model = _trained(tiny_model)
+    st = model.to_sentence_transformer(space="token", merge_lora=False)
     torch.testing.assert_close(
         st.encode(WORDS, convert_to_tensor=True).cpu(), model.encode_words(WORDS), atol=1e-5, rtol=0
     )
     with torch.no_grad():
         model.head.out.bias.add_(0.5)
+        next(p for n, p in model.backbone.named_parameters() if "lora_B" in n).add_(0.5)
     torch.testing.assert_close(
         st.encode(WORDS, convert_to_tensor=True).cpu(), model.encode_words(WORDS), atol=1e-5, rtol=0
     )
+    with pytest.raises(ValueError, match="`space`"):
+        model.to_sentence_transformer(space="words")
 
 
 def test_push_to_hub_uploads_the_saved_folder(tiny_model, monkeypatch):

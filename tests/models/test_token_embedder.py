@@ -127,7 +127,34 @@ def test_forward_returns_model_output(tiny_model):
     batch = tiny_model.collate(tiny_model.tokenize(["bank", "red herring"]), [0, 1])
     output = tiny_model(**batch)
     assert output.embeddings.shape == (2, 24) and output.pooled.shape == (2, 32)
-    assert output.embeddings.requires_grad is False or tiny_model.training is False
+    assert output.last_hidden_state.shape == (2, batch["input_ids"].shape[1], 32)
+    torch.testing.assert_close(output.embeddings, tiny_model.encode_words(["bank", "red herring"]))
+    as_tuple = tiny_model(**batch, return_dict=False)
+    assert isinstance(as_tuple, tuple) and torch.equal(as_tuple[0], output.embeddings)
+
+
+def test_model_conventions(tiny_backbone, tiny_model):
+    """`base_model` is the backbone; unknown arguments are refused; the caller's config is left as it was."""
+    assert tiny_model.base_model is tiny_model.backbone
+    batch = tiny_model.collate(tiny_model.tokenize(["bank"]), [0])
+    with pytest.raises(TypeError, match="output_attentions"):
+        tiny_model(**batch, output_attentions=True)
+    config = TokenEmbedderConfig(backbone=tiny_backbone, head_dims=[])
+    TokenEmbedder(config)
+    assert config.backbone_config is None  # still "load the backbone by name", as the caller built it
+
+
+def test_default_attention_mask_is_made_on_the_inputs_device(tiny_model, monkeypatch):
+    seen = {}
+
+    def backbone(input_ids, attention_mask, token_type_ids):
+        seen["device"] = attention_mask.device
+        raise InterruptedError
+
+    monkeypatch.setattr(tiny_model.backbone, "forward", backbone)
+    with pytest.raises(InterruptedError):
+        tiny_model(input_ids=torch.ones((1, 3), dtype=torch.long, device="meta"))
+    assert seen["device"].type == "meta"
 
 
 def test_training_step_updates_only_lora_and_head(tiny_model):

@@ -204,6 +204,12 @@ def _cli(tmp_path, tiny_backbone, tiny_data_dir, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def test_presets_leave_the_device_to_the_host():
+    """No preset pins `use_cpu`: on a GPU host the run uses the GPU, on a CPU host the CPU."""
+    for preset in sorted(p.stem for p in train_head.CONFIGS.glob("*.json")):
+        assert "use_cpu" not in train_head.load_preset(preset), preset
+
+
 def test_bad_preset_corpus_and_backbone(tmp_path, tiny_backbone, tiny_data_dir):
     with pytest.raises(ValueError, match="`--preset`"):
         train_head.main(["--preset", "nope"])

@@ -6,6 +6,7 @@ weights and `AutoModel.from_pretrained(folder, trust_remote_code=True)` works wi
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -77,7 +78,7 @@ class TokenEmbedderPreTrainedModel(PreTrainedModel):
     """Weight initialisation and loading shared by TokenEmbedder variants."""
 
     config_class = TokenEmbedderConfig
-    base_model_prefix = "token_embedder"
+    base_model_prefix = "backbone"
     supports_gradient_checkpointing = True
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -104,6 +105,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
     """
 
     def __init__(self, config: TokenEmbedderConfig):
+        config = copy.deepcopy(config)  # the backbone's config is filled in below: never the caller's object
         super().__init__(config)
         if config.backbone_config is None:
             source = resolve_backbone_path(config.backbone)
@@ -181,7 +183,6 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         span_mask: torch.Tensor | None = None,
         frozen_states: torch.Tensor | None = None,
         return_dict: bool | None = None,
-        **kwargs,
     ) -> TokenEmbedderOutput | tuple:
         """Embed a batch. With `span_mask`, mean-pool only the tokens it marks (a word in context).
 
@@ -191,9 +192,8 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         if (input_ids is None) == (frozen_states is None):
             raise ValueError("pass exactly one of `input_ids` and `frozen_states`")
         if attention_mask is None:
-            attention_mask = torch.ones(
-                (frozen_states if input_ids is None else input_ids).shape[:2], dtype=torch.long
-            )
+            inputs = frozen_states if input_ids is None else input_ids
+            attention_mask = torch.ones(inputs.shape[:2], dtype=torch.long, device=inputs.device)
         if frozen_states is not None:
             output = self.forward_from_frozen(frozen_states, attention_mask.to(frozen_states.device), span_mask)
         else:
@@ -415,27 +415,49 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         return model
 
     # ----------------------------------------------------------------------------------------------- interop
-    def to_sentence_transformer(self):
-        """The same weights as a `SentenceTransformer`: backbone (with LoRA) → pooling → head → normalise.
+    def merged_backbone(self) -> PreTrainedModel:
+        """A copy of the backbone with the LoRA updates merged into its weights: a plain encoder any loader reads."""
+        from peft.tuners.tuners_utils import BaseTunerLayer
 
-        The modules share parameters with this model, so training either trains both.
+        backbone = copy.deepcopy(self.backbone)
+        for name, module in list(backbone.named_modules()):
+            if isinstance(module, BaseTunerLayer):
+                module.merge()
+                parent, _, child = name.rpartition(".")
+                setattr(backbone.get_submodule(parent), child, module.get_base_layer())
+        return backbone.requires_grad_(True)
+
+    def to_sentence_transformer(self, space: str = "sentence", merge_lora: bool = True):
+        """This model as a `SentenceTransformer` whose `encode` gives `encode_sentences` or `encode_words` vectors.
+
+        Args:
+            space: `"sentence"`: backbone → pooling → normalise, exactly `encode_sentences`; `"token"`: backbone →
+                pooling → token head → normalise, exactly `encode_words` (and the space the token losses train). Where
+                both are wanted, export one model per space.
+            merge_lora: `True` (for saving and serving): the LoRA updates are merged into a copy of the backbone, so
+                `SentenceTransformer(saved_path)` loads it without peft or this plugin. `False` (for training with
+                `SentenceTransformerTrainer`): the modules share this model's parameters, LoRA layers included, so
+                training the SentenceTransformer trains this model; save it with `save_pretrained` here.
         """
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.models import Dense, LayerNorm, Normalize, Pooling, Transformer
 
+        if space not in ("sentence", "token"):
+            raise ValueError(f"`space` must be 'sentence' or 'token', got {space!r}")
         source = self._tokenizer_source or resolve_backbone_path(self.config.backbone)
         transformer = Transformer(source, max_seq_length=self.config.max_seq_length)
-        transformer.model = self.backbone
+        transformer.model = self.merged_backbone() if merge_lora else self.backbone
         transformer.processor = self.tokenizer
         modules = [transformer, Pooling(self.sentence_dim, pooling_mode=self.config.pooling)]
-        if self.head is not None:
-            hidden, out = self.head.dense.out_features, self.head.out.out_features
+        if space == "token" and self.head is not None:
+            head = copy.deepcopy(self.head) if merge_lora else self.head
+            hidden, out = head.dense.out_features, head.out.out_features
             dense = Dense(self.sentence_dim, hidden, activation_function=nn.GELU())
-            dense.linear = self.head.dense
+            dense.linear = head.dense
             norm = LayerNorm(hidden)
-            norm.norm = self.head.norm
+            norm.norm = head.norm
             projection = Dense(hidden, out, activation_function=None)
-            projection.linear = self.head.out
+            projection.linear = head.out
             modules += [dense, norm, projection]
         modules.append(Normalize())
         prompts = {"query": self.config.query_prefix, "passage": self.config.passage_prefix}
