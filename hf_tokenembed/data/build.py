@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DATA_FORMAT_VERSION", "SUMMARY_KEYS", "build_data", "data_fingerprint", "format_summary", "load_data"]
 
-DATA_FORMAT_VERSION = 1
+DATA_FORMAT_VERSION = 2  # 2: split by document
 SUMMARY_KEYS = (
     "sentences",
     "vocabulary",

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CORPUS_SOURCES",
     "LOCAL_SUFFIXES",
+    "document_key",
     "hash_split",
     "iter_documents",
     "load_corpus",
@@ -55,8 +56,8 @@ def normalize_text(text: str) -> str:
 def hash_split(text: str, *, dev_fraction: float = 0.05, test_fraction: float = 0.05) -> str:
     """``"train"``, ``"dev"`` or ``"test"`` from a stable hash of ``text`` alone.
 
-    A sentence's split never depends on the rest of the corpus, so adding data never moves a test sentence
-    into train. Also used on lemmas for the lemma-disjoint evaluation splits.
+    A document's split (the hash of its `document_key`) never depends on the rest of the corpus, so adding data
+    never moves a test document into train. Also used on lemmas for the lemma-disjoint evaluation splits.
     """
     if not (dev_fraction >= 0 and test_fraction >= 0 and dev_fraction + test_fraction <= 1):
         raise ValueError(
@@ -72,6 +73,11 @@ def hash_split(text: str, *, dev_fraction: float = 0.05, test_fraction: float = 
 
 
 _SEGMENTER = None
+
+
+def document_key(sentences: list[str]) -> str:
+    """What identifies a document for the split: its first sentence, lowercased (a BBC article's title line)."""
+    return sentences[0].lower()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -159,8 +165,9 @@ def _iter_local(path: Path, text_column: str) -> Iterator[str]:
         for part in parts:
             _column(part.column_names, text_column, path)
             yield from (t for t in part[text_column] if isinstance(t, str))
-    elif suffix == ".txt":
-        yield from _read_utf8(path, "corpus").split("\n\n")
+    elif suffix == ".txt":  # documents are separated by blank lines; without any, each line is one
+        text = _read_utf8(path, "corpus").replace("\r\n", "\n")
+        yield from text.split("\n\n") if "\n\n" in text.strip() else text.splitlines()
     elif suffix == ".jsonl":
         for lineno, line in enumerate(_read_utf8(path, "corpus").splitlines(), 1):
             if not line.strip():
@@ -247,8 +254,11 @@ def load_corpus(
     """Sentences of one or several sources as a ``datasets.DatasetDict`` (train/dev/test, column ``text``).
 
     Documents are split into sentences with pysbd, normalised (whitespace, quotes), kept when they have
-    ``min_words``..``max_words`` whitespace-separated words, deduplicated (first occurrence wins), and assigned to a
-    split by :func:`hash_split`.
+    ``min_words``..``max_words`` whitespace-separated words and deduplicated. Splits are by document: every
+    sentence of a document goes to the split that :func:`hash_split` gives its `document_key` (its first
+    sentence: a BBC article's title, so re-runs of a story under the same title share a split; for one-sentence
+    documents such as WordNet examples, the sentence itself). A sentence that occurs in documents of two splits
+    goes to train only, so no held-out sentence is ever seen in training.
     """
     import datasets
     from tqdm.auto import tqdm
@@ -259,29 +269,39 @@ def load_corpus(
     if not (isinstance(min_words, int) and isinstance(max_words, int) and 1 <= min_words <= max_words):
         raise ValueError(f"`min_words` ({min_words}) and `max_words` ({max_words}) must be ints with 1 <= min <= max")
     hash_split("", dev_fraction=dev_fraction, test_fraction=test_fraction)  # validates the fractions
-    seen: set[str] = set()
-    splits: dict[str, list[str]] = {name: [] for name in SPLITS}
-    n_documents = n_sentences = 0
+    split_of: dict[str, str] = {}  # sentence -> split, in order of first appearance
+    n_documents = n_sentences = n_shared = 0
     for src in sources:
         documents = iter_documents(src, text_column=text_column, wordnet_path=wordnet_path)
         for document in tqdm(documents, desc=f"sentences {os.fspath(src)}", unit="doc", disable=not progress):
             n_documents += 1
-            for sentence in split_sentences(document):
+            sentences = split_sentences(document)
+            if not sentences:
+                continue
+            split = hash_split(document_key(sentences), dev_fraction=dev_fraction, test_fraction=test_fraction)
+            for sentence in sentences:
                 n_sentences += 1
-                if min_words <= len(sentence.split()) <= max_words and sentence not in seen:
-                    seen.add(sentence)
-                    splits[hash_split(sentence, dev_fraction=dev_fraction, test_fraction=test_fraction)].append(
-                        sentence
-                    )
+                if not min_words <= len(sentence.split()) <= max_words:
+                    continue
+                previous = split_of.setdefault(sentence, split)
+                if previous != split and previous != "train":
+                    split_of[sentence] = "train"
+                    n_shared += 1
+    splits: dict[str, list[str]] = {name: [] for name in SPLITS}
+    for sentence, split in split_of.items():
+        splits[split].append(sentence)
     names = ", ".join(repr(os.fspath(s)) for s in sources)
     if n_sentences == 0:
         raise ValueError(f"`corpus` {names} is empty: no text found ({n_documents} documents)")
-    if not seen:
+    if not split_of:
         raise ValueError(
             f"`corpus` {names} has no sentence of {min_words}..{max_words} words ({n_sentences} sentences); "
             "adjust `min_words`/`max_words`"
         )
-    logger.info("Corpus %s: %d documents, %d sentences, %d kept", names, n_documents, n_sentences, len(seen))
+    logger.info(
+        "Corpus %s: %d documents, %d sentences, %d kept (%d shared by documents of two splits, kept in train)",
+        names, n_documents, n_sentences, len(split_of), n_shared,
+    )  # fmt: skip
     features = datasets.Features({"text": datasets.Value("string")})
     return datasets.DatasetDict(
         {name: datasets.Dataset.from_dict({"text": rows}, features=features) for name, rows in splits.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .base import CachedEncoder, TokenSpaceBaseEvaluator, retrieval_at_k, top_k
 from .builder import DEFAULT_MAX_ITEMS, METRIC_ORDER, evaluate_model, evaluators_from_data, format_metrics
-from .context_type import ContextTypeRetrievalEvaluator, find_vocabulary_occurrences
+from .context_type import FREQUENCY_BANDS, ContextTypeRetrievalEvaluator, find_vocabulary_occurrences
 from .geometry import GeometryPreservationEvaluator, raw_backbone
 from .metrics import metric_path
 from .mwe_gloss import MWEGlossRetrievalEvaluator
@@ -20,9 +20,11 @@ from .sense_scoring import evaluate_sense_loo, evaluate_sense_retrieval, score_s
 from .synonyms import SynonymRecallEvaluator
 from .token_space import TokenSpaceEvaluator
 from .wic import WiCEvaluator, best_threshold, wic_cosines
+from .word_similarity import WORD_SIMILARITY_SETS, WordSimilarityEvaluator, load_word_similarity
 
 __all__ = [
     "DEFAULT_MAX_ITEMS",
+    "FREQUENCY_BANDS",
     "METRIC_ORDER",
     "CachedEncoder",
     "ContextTypeRetrievalEvaluator",
@@ -33,7 +35,9 @@ __all__ = [
     "SynonymRecallEvaluator",
     "TokenSpaceBaseEvaluator",
     "TokenSpaceEvaluator",
+    "WORD_SIMILARITY_SETS",
     "WiCEvaluator",
+    "WordSimilarityEvaluator",
     "best_threshold",
     "evaluate_sense_loo",
     "evaluate_sense_retrieval",
@@ -41,6 +45,7 @@ __all__ = [
     "evaluators_from_data",
     "find_vocabulary_occurrences",
     "format_metrics",
+    "load_word_similarity",
     "metric_path",
     "raw_backbone",
     "retrieval_at_k",

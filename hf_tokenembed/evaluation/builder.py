@@ -34,13 +34,18 @@ DEFAULT_MAX_ITEMS: dict[str, int] = {
     "mwe_gloss": 1000,
     "order": 300,
     "geometry": 500,
+    "word_geometry": 2000,
 }
-"""Items per evaluation set (pairs, occurrences, WiC rows per split, WiC rows for senses, sentences, pairs)."""
+"""Items per evaluation set (pairs, occurrences per sample, WiC rows per split, WiC rows for senses, pairs, sentences,
+sentence pairs, word pairs)."""
 
 METRIC_ORDER = (
     "synonym_recall@10",
     "context_type_acc@1",
     "context_type_acc@10",
+    "context_type_acc@1_top1k",
+    "context_type_acc@1_1k-10k",
+    "context_type_acc@1_rare",
     "wic_accuracy",
     "wic_threshold",
     "wic_dev_accuracy",
@@ -56,6 +61,7 @@ METRIC_ORDER = (
     "order_cosine_gap",
     "order_shuffle_gap",
     "geometry_spearman",
+    "word_geometry_spearman",
     "token_space_score",
 )
 """Display order of `format_metrics` (other keys follow, sorted)."""
@@ -154,6 +160,14 @@ def evaluators_from_data(
         GeometryPreservationEvaluator(
             sentences, reference=reference, max_pairs=sizes["geometry"], seed=seed, **common
         ),
+        GeometryPreservationEvaluator(
+            vocabulary + list(data["mwes"]["phrase"]),
+            reference=reference,
+            max_pairs=sizes["word_geometry"],
+            seed=seed,
+            space="word",
+            **common,
+        ),  # fmt: skip
     ]
     logger.info("Built %d evaluators on the %s split of %s", len(evaluators), split, path)
     return TokenSpaceEvaluator(evaluators)

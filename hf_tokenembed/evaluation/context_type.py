@@ -11,7 +11,7 @@ from .base import TokenSpaceBaseEvaluator, check_nonempty, check_positive, retri
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContextTypeRetrievalEvaluator", "find_vocabulary_occurrences"]
+__all__ = ["FREQUENCY_BANDS", "ContextTypeRetrievalEvaluator", "find_vocabulary_occurrences"]
 
 
 def find_vocabulary_occurrences(
@@ -41,23 +41,31 @@ def find_vocabulary_occurrences(
     return found
 
 
+FREQUENCY_BANDS = {"top1k": (0, 1_000), "1k-10k": (1_000, 10_000), "rare": (10_000, None)}
+"""Bands of vocabulary rank (the vocabulary is ordered by corpus frequency): ``[start, end)``."""
+
+
 class ContextTypeRetrievalEvaluator(TokenSpaceBaseEvaluator):
-    """Accuracy@1 of context→type retrieval over held-out corpus sentences.
+    """Accuracy@1 of context→type retrieval over held-out corpus sentences, overall and by frequency band.
 
     Up to ``max_items`` (sentence, vocabulary-word occurrence) pairs are sampled uniformly (seeded) from all
     occurrences in ``sentences`` (see `find_vocabulary_occurrences`); each word is encoded in its sentence with
     ``encode_in_context`` and must retrieve its own entry among ``encode_words(vocabulary)`` (the whole vocabulary).
+    A uniform sample is dominated by function words, so each band of vocabulary rank (`FREQUENCY_BANDS`, for a
+    vocabulary ordered by frequency) also gets its own sample of up to ``max_items`` occurrences.
 
     Args:
         sentences: Held-out corpus sentences.
-        vocabulary: The vocabulary words (candidates).
-        max_items: Cap on the sampled occurrences (None: all).
+        vocabulary: The vocabulary words (candidates), most frequent first.
+        max_items: Cap on the sampled occurrences, overall and per band (None: all).
         k: A second cut-off reported alongside accuracy@1.
         seed: Sampling seed.
+        bands: Name → ``(start, end)`` vocabulary ranks (``end`` None: to the end); ``{}`` for none.
         name, batch_size, show_progress_bar, write_csv: See `TokenSpaceBaseEvaluator`.
 
     Returns (from ``__call__``):
-        ``context_type_acc@1`` (primary), ``context_type_acc@k`` and ``context_type_items``.
+        ``context_type_acc@1`` (primary), ``context_type_acc@k``, ``context_type_items``, and per band
+        ``context_type_acc@1_<band>`` and ``context_type_items_<band>``.
     """
 
     def __init__(
@@ -67,6 +75,7 @@ class ContextTypeRetrievalEvaluator(TokenSpaceBaseEvaluator):
         max_items: int | None = 2000,
         k: int = 10,
         seed: int = 0,
+        bands: dict[str, tuple[int, int | None]] = FREQUENCY_BANDS,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -78,21 +87,37 @@ class ContextTypeRetrievalEvaluator(TokenSpaceBaseEvaluator):
         occurrences = find_vocabulary_occurrences(sentences, self.vocabulary)
         if not occurrences:
             raise ValueError("`sentences` contain no word of `vocabulary`")
-        if max_items is not None and len(occurrences) > max_items:
-            occurrences = random.Random(seed).sample(occurrences, max_items)
-        self.items = occurrences
+
+        def draw(found: list, salt: str) -> list:
+            if max_items is None or len(found) <= max_items:
+                return found
+            return random.Random(f"{seed}{salt}").sample(found, max_items)
+
+        self.items = draw(occurrences, "")
+        rank = {w: i for i, w in enumerate(self.vocabulary)}
+        self.band_items = {}
+        for band, (start, end) in bands.items():
+            inside = [o for o in occurrences if start <= rank[o[2]] and (end is None or rank[o[2]] < end)]
+            if inside:
+                self.band_items[band] = draw(inside, f":{band}")
         self.primary_metric = "context_type_acc@1"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
         index = {w: i for i, w in enumerate(self.vocabulary)}
         cand = model.encode_words(self.vocabulary, **self.encode_kwargs())
+        samples = {"": self.items, **{f"_{band}": items for band, items in self.band_items.items()}}
+        flat = list(dict.fromkeys(o for items in samples.values() for o in items))
+        row = {o: i for i, o in enumerate(flat)}
         queries = model.encode_in_context(
-            [s for s, _, _ in self.items], spans=[p for _, p, _ in self.items], **self.encode_kwargs()
+            [s for s, _, _ in flat], spans=[p for _, p, _ in flat], **self.encode_kwargs()
         )
         ranked = top_k(queries, cand, max(self.k, 1))
-        gold = [[index[w]] for _, _, w in self.items]
-        metrics = {"context_type_acc@1": retrieval_at_k(ranked, gold, 1)["accuracy@1"]}
-        if self.k != 1:
-            metrics[f"context_type_acc@{self.k}"] = retrieval_at_k(ranked, gold, self.k)[f"accuracy@{self.k}"]
-        metrics["context_type_items"] = len(self.items)
+        metrics = {}
+        for suffix, items in samples.items():
+            picked = ranked[[row[o] for o in items]]
+            gold = [[index[w]] for _, _, w in items]
+            metrics[f"context_type_acc@1{suffix}"] = retrieval_at_k(picked, gold, 1)["accuracy@1"]
+            if not suffix and self.k != 1:
+                metrics[f"context_type_acc@{self.k}"] = retrieval_at_k(picked, gold, self.k)[f"accuracy@{self.k}"]
+            metrics[f"context_type_items{suffix}"] = len(items)
         return metrics

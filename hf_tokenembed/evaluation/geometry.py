@@ -1,4 +1,5 @@
-"""Sentence-geometry preservation: Spearman between the model's and a raw reference model's sentence cosines."""
+"""Geometry preservation: Spearman between the model's and a raw reference model's cosines, of sentences (the
+sentence space) or of words and phrases (the token space)."""
 
 from __future__ import annotations
 
@@ -28,21 +29,25 @@ def raw_backbone(model: Any) -> Any:
 
 
 class GeometryPreservationEvaluator(TokenSpaceBaseEvaluator):
-    """Spearman correlation between the model's and a reference model's cosines on random sentence pairs.
+    """Spearman correlation between the model's and a reference model's cosines on random pairs of texts.
 
-    ``max_pairs`` pairs of distinct held-out sentences are drawn (seeded). The reference (by default the raw
+    ``max_pairs`` pairs of distinct texts are drawn (seeded): held-out sentences through ``encode_sentences``
+    (``space="sentence"``) or words and phrases through ``encode_words`` (``space="word"``: a word's neighbourhood
+    in the token space, compared with the raw backbone's). The reference (by default the raw
     backbone of ``model.config.backbone``, built on first use) is encoded once and its cosines cached, so repeated
     calls during training only encode with the trained model. An unchanged model scores 1.0.
 
     Args:
-        sentences: Held-out sentences (at least two distinct).
+        sentences: The texts (at least two distinct): held-out sentences, or words and phrases.
         reference: Anything with ``encode_sentences``; None builds `raw_backbone(model)` on the first call.
         max_pairs: Number of random pairs.
         seed: Sampling seed.
+        space: ``"sentence"`` or ``"word"``.
         name, batch_size, show_progress_bar, write_csv: See `TokenSpaceBaseEvaluator`.
 
     Returns (from ``__call__``):
-        ``geometry_spearman`` (primary) and ``geometry_pairs``.
+        ``geometry_spearman`` (primary) and ``geometry_pairs``; with ``space="word"``, ``word_geometry_spearman``
+        and ``word_geometry_pairs``.
     """
 
     def __init__(
@@ -51,9 +56,13 @@ class GeometryPreservationEvaluator(TokenSpaceBaseEvaluator):
         reference: Any | None = None,
         max_pairs: int = 2000,
         seed: int = 0,
+        space: str = "sentence",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        if space not in ("sentence", "word"):
+            raise ValueError(f"`space` must be 'sentence' or 'word', got {space!r}")
+        self.space = space
         sentences = list(dict.fromkeys(check_nonempty(sentences, "sentences")))
         if len(sentences) < 2:
             raise ValueError("`sentences` needs at least two distinct sentences")
@@ -71,10 +80,12 @@ class GeometryPreservationEvaluator(TokenSpaceBaseEvaluator):
         self.pairs = [(position[i], position[j]) for i, j in pairs]
         self.reference = reference
         self._reference_cosines: np.ndarray | None = None
-        self.primary_metric = "geometry_spearman"
+        self.prefix = "" if space == "sentence" else "word_"
+        self.primary_metric = f"{self.prefix}geometry_spearman"
 
     def _cosines(self, model: Any) -> np.ndarray:
-        vectors = as_tensor(model.encode_sentences(self.sentences, **self.encode_kwargs()))
+        encode = model.encode_sentences if self.space == "sentence" else model.encode_words
+        vectors = as_tensor(encode(self.sentences, **self.encode_kwargs()))
         left = vectors[[i for i, _ in self.pairs]]
         right = vectors[[j for _, j in self.pairs]]
         return (left * right).sum(-1).numpy()
@@ -86,4 +97,4 @@ class GeometryPreservationEvaluator(TokenSpaceBaseEvaluator):
                 self.reference = raw_backbone(model)
             self._reference_cosines = self._cosines(self.reference)
         rho = spearmanr(self._cosines(model), self._reference_cosines).statistic
-        return {"geometry_spearman": float(rho), "geometry_pairs": len(self.pairs)}
+        return {f"{self.prefix}geometry_spearman": float(rho), f"{self.prefix}geometry_pairs": len(self.pairs)}

@@ -4,7 +4,13 @@
 from __future__ import annotations
 
 from .context_alignment import ContextAlignmentLoss
-from .functional import group_false_negative_mask, guide_false_negative_mask, masked_info_nce
+from .functional import (
+    group_false_negative_mask,
+    guide_false_negative_mask,
+    masked_info_nce,
+    relational_distillation,
+)
+from .geometry_distillation import GeometryDistillationLoss
 from .hard_negatives import HardNegativeMiner
 from .multi_negative_ranking import MultiNegativeRankingLoss
 from .order_aware import OrderAwareSentenceLoss, perturb_word_order
@@ -12,6 +18,7 @@ from .synonym_aware import SynonymAwareContrastiveLoss
 
 __all__ = [
     "ContextAlignmentLoss",
+    "GeometryDistillationLoss",
     "HardNegativeMiner",
     "MultiNegativeRankingLoss",
     "OrderAwareSentenceLoss",
@@ -20,4 +27,5 @@ __all__ = [
     "guide_false_negative_mask",
     "masked_info_nce",
     "perturb_word_order",
+    "relational_distillation",
 ]

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "check_distinct_views",
     "check_scale",
     "cosine_matrix",
     "embed_columns",
@@ -25,6 +26,7 @@ __all__ = [
     "group_false_negative_mask",
     "guide_false_negative_mask",
     "masked_info_nce",
+    "relational_distillation",
 ]
 
 _MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "span_mask")
@@ -37,6 +39,37 @@ def check_scale(scale: Any, name: str = "scale") -> float:
     if not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"`{name}` must be a finite positive number, got {scale!r}")
     return float(scale)
+
+
+def check_distinct_views(anchors: Tensor, positives: Tensor, name: str = "embeddings[1]") -> None:
+    """Raise if any row's positive is the anchor itself (the original recipe's `z_pos = embeds`): a positive must be
+    another view of the item. Checked row by row, so one self-paired row in a batch is caught too."""
+    same = (positives.detach() == anchors.detach()).all(dim=-1)
+    if same.any():
+        rows = same.nonzero().flatten().tolist()
+        raise ValueError(
+            f"`{name}` (the positives) equals the anchor in rows {rows[:5]}: a positive must be another view of the "
+            "item (a synonym, the word in context, ...), never the item itself (the original recipe's "
+            "`z_pos = embeds` bug); drop rows that have no real positive"
+        )
+
+
+def relational_distillation(students: Tensor, teachers: Tensor) -> Tensor:
+    """MSE between the off-diagonal cosine matrices of `students` `(n, d)` and frozen `teachers` `(n, h)`.
+
+    Only the relations are matched, so the student may rotate, rescale or change dimension (Reimers & Gurevych
+    2020 distil the vectors themselves; this keeps which items are close to which). 0 for fewer than two rows.
+    """
+    if students.shape[0] != teachers.shape[0]:
+        raise ValueError(f"`students` has {students.shape[0]} rows but `teachers` has {teachers.shape[0]}")
+    n = students.shape[0]
+    if n < 2:
+        return students.new_zeros(()).float()
+    student = cosine_matrix(students, students)
+    with torch.no_grad():
+        teacher = cosine_matrix(teachers.detach(), teachers.detach())
+    off_diagonal = ~torch.eye(n, dtype=torch.bool, device=student.device)
+    return F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
 
 
 def _check_matrix(x: Any, name: str) -> Tensor:

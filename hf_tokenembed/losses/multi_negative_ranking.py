@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from .functional import (
     HENDERSON_2017,
+    check_distinct_views,
     check_scale,
     cosine_matrix,
     embed_columns,
@@ -151,6 +152,7 @@ class MultiNegativeRankingLoss(nn.Module):
         embeddings: list[Tensor],
         labels: Tensor | None = None,
         *,
+        candidate_labels: Tensor | None = None,
         false_negative_mask: Tensor | None = None,
         guide_embeddings: list[Tensor] | None = None,
     ) -> Tensor:
@@ -159,6 +161,9 @@ class MultiNegativeRankingLoss(nn.Module):
         Args:
             embeddings: One `(B, d)` tensor per column; candidates are `cat(embeddings[1:])`, `C = B * (1 + k)`.
             labels: Optional `(B,)` group ids; another row's positive in the anchor's group is masked.
+            candidate_labels: Optional `(C,)` group ids of every candidate (positives, then negatives column by
+                column); with it a mined negative in the anchor's group is masked too. By default only the positives
+                carry groups (their rows' labels) and the negatives none (-1).
             false_negative_mask: Optional `(B, C)` bool, `True` = not a negative of this anchor.
             guide_embeddings: Optional columns in a guide space (same layout) for the margin rule.
 
@@ -177,21 +182,22 @@ class MultiNegativeRankingLoss(nn.Module):
                     f"`embeddings[{i}]` must be a tensor of the anchors' shape {tuple(anchors.shape)}, "
                     f"got {getattr(column, 'shape', type(column).__name__)}"
                 )
-        if embeddings[1] is anchors or torch.equal(embeddings[1].detach(), anchors.detach()):
-            raise ValueError(
-                "`embeddings[1]` (the positives) equals the anchors: the positive must be another view of the word, "
-                "not the word itself (the original recipe's `z_pos = embeds` bug)"
-            )
+        check_distinct_views(anchors, embeddings[1])
         candidates = torch.cat(list(embeddings[1:]), dim=0)
         n_candidates = candidates.shape[0]
         positive_index = torch.arange(batch, device=anchors.device)
         mask = torch.zeros((batch, n_candidates), dtype=torch.bool, device=anchors.device)
 
         if labels is not None:
-            labels = _group_labels(labels, batch)
-            key_groups = torch.full((n_candidates,), -1, dtype=torch.long, device=anchors.device)
-            key_groups[:batch] = labels.to(anchors.device)  # only the positives carry the row's group
-            mask |= group_false_negative_mask(labels.to(anchors.device), key_groups, positive_index)
+            labels = _group_labels(labels, batch).to(anchors.device)
+            if candidate_labels is None:
+                key_groups = torch.full((n_candidates,), -1, dtype=torch.long, device=anchors.device)
+                key_groups[:batch] = labels  # only the positives carry the row's group
+            else:
+                key_groups = _group_labels(candidate_labels, n_candidates, "candidate_labels").to(anchors.device)
+            mask |= group_false_negative_mask(labels, key_groups, positive_index)
+        elif candidate_labels is not None:
+            raise ValueError("`candidate_labels` needs `labels` (the anchors' group ids) to compare with")
         if false_negative_mask is not None:
             if not isinstance(false_negative_mask, Tensor) or false_negative_mask.dtype != torch.bool:
                 raise TypeError("`false_negative_mask` must be a bool tensor")
@@ -245,15 +251,15 @@ class MultiNegativeRankingLoss(nn.Module):
         )
 
 
-def _group_labels(labels: Tensor, batch: int) -> Tensor:
+def _group_labels(labels: Tensor, batch: int, name: str = "labels") -> Tensor:
     if not isinstance(labels, Tensor):
-        raise TypeError(f"`labels` must be a tensor of group ids, got {type(labels).__name__}")
+        raise TypeError(f"`{name}` must be a tensor of group ids, got {type(labels).__name__}")
     labels = labels.reshape(-1)
     if labels.numel() != batch:
-        raise ValueError(f"`labels` must hold one group id per row ({batch}), got shape {tuple(labels.shape)}")
+        raise ValueError(f"`{name}` must hold one group id per item ({batch}), got shape {tuple(labels.shape)}")
     if labels.is_floating_point():
         if not torch.equal(labels, labels.round()):
-            raise ValueError("`labels` must be integer group ids")
+            raise ValueError(f"`{name}` must be integer group ids")
         labels = labels.long()
     return labels.long()
 

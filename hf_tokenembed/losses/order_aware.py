@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from hf_tokenembed.data.word_order import perturb_word_order
 
-from .functional import check_scale, cosine_matrix, embed_columns, embed_features, masked_info_nce
+from .functional import check_scale, embed_columns, embed_features, masked_info_nce, relational_distillation
 
 logger = logging.getLogger(__name__)
 
@@ -244,13 +244,8 @@ class OrderAwareSentenceLoss(nn.Module):
                     )
                 students = torch.cat([anchor, extra_anchor.to(anchor)])
                 teachers = torch.cat([teacher_anchor, extra_teacher.to(teacher_anchor)])
-            n = students.shape[0]
-            if n > 1 and self.distill_weight > 0:
-                student = cosine_matrix(students, students)
-                with torch.no_grad():
-                    teacher = cosine_matrix(teachers.detach(), teachers.detach())
-                off_diagonal = ~torch.eye(n, dtype=torch.bool, device=anchor.device)
-                distill = self.distill_weight * F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
+            if self.distill_weight > 0:
+                distill = self.distill_weight * relational_distillation(students, teachers)
             if self.pull_weight > 0:
                 if teachers.shape != students.shape:
                     raise ValueError(

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .functional import check_scale, embed_columns, masked_info_nce
+from .functional import check_distinct_views, check_scale, embed_columns, masked_info_nce
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,7 @@ class SynonymAwareContrastiveLoss(nn.Module):
                     f"`embeddings[{i}]` must be a tensor of the anchors' shape {tuple(anchors.shape)}, "
                     f"got {getattr(column, 'shape', type(column).__name__)}"
                 )
+        check_distinct_views(anchors, embeddings[1])
         batch = anchors.shape[0]
         candidates = torch.cat(list(embeddings[1:]), dim=0)
         if labels is None:

@@ -58,7 +58,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
     num_hard_negatives: int = field(default=3, metadata={"help": "FAISS-mined hard negatives per anchor."})
     refresh_negatives_steps: int = field(default=200, metadata={"help": "Steps between hard-negative refreshes."})
     scale: float = field(default=20.0, metadata={"help": "Inverse temperature of every contrastive loss."})
-    false_negative_margin: float = field(default=0.1, metadata={"help": "GISTEmbed-style guide margin."})
+    false_negative_margin: float | None = field(
+        default=0.1,
+        metadata={
+            "help": "GISTEmbed guide margin of the ranking loss: a candidate the raw backbone scores above the "
+            "positive's similarity minus this margin is not a negative (None: no guide)."
+        },
+    )
     synonym_share: float = field(default=0.3)
     related_share: float = field(default=0.1)
     context_weight: float = field(default=1.0)
@@ -74,6 +80,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
         },
     )
     distill_weight: float = field(default=50.0, metadata={"help": "Weight of the geometry-preserving distillation."})
+    word_distill_weight: float = field(
+        default=50.0,
+        metadata={
+            "help": "Weight of the word-level geometry distillation: the token-space cosines among each step's words, "
+            "phrases and sentences kept to the raw backbone's (0: off)."
+        },
+    )
     pull_weight: float = field(
         default=5.0, metadata={"help": "Weight of 1 - cos(sentence, raw backbone's vector): holds natural sentences."}
     )
@@ -108,6 +121,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
             raise ValueError(f"`cpu_threads` must be >= 1 or None, got {self.cpu_threads!r}")
         if self.eval_split not in EVAL_SPLITS:
             raise ValueError(f"`eval_split` must be one of {EVAL_SPLITS}, got {self.eval_split!r}")
+        if not self.word_distill_weight >= 0:
+            raise ValueError(f"`word_distill_weight` must be >= 0, got {self.word_distill_weight!r}")
         if self.max_synonym_pairs < 0:
             raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
         self.remove_unused_columns = False

@@ -129,35 +129,31 @@ class FrozenFeatureCache:
     @staticmethod
     @torch.inference_mode()
     def _compute(model, texts: list[str], folder: Path, key: str, batch_size: int, progress: bool) -> None:
-        from peft.tuners.tuners_utils import BaseTunerLayer
-
         features = model.tokenize(texts)
         lengths = np.array([len(ids) for ids in features["input_ids"]], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         hidden = model.backbone.config.hidden_size
         states = np.memmap(folder / "states.f16", dtype=np.float16, mode="w+", shape=(int(offsets[-1]), hidden))
         teacher = np.zeros((len(texts), hidden), dtype=np.float32)
-        lora_layers = [m for m in model.backbone.modules() if isinstance(m, BaseTunerLayer)]
-        for layer in lora_layers:  # the teacher is the backbone as it was, without LoRA
-            layer.enable_adapters(False)
         was_training = model.training
         model.eval()
         try:
-            order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-            for start in tqdm(range(0, len(order), batch_size), desc="Caching frozen features", disable=not progress):
-                indices = order[start : start + batch_size]
-                batch = model.collate(features, indices)
-                output = model.backbone(
-                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True
-                )
-                frozen = output.hidden_states[model.frozen_layers].float().cpu().numpy()
-                pooled = model.pool(output.last_hidden_state, batch["attention_mask"]).float().cpu().numpy()
-                for row, i in enumerate(indices):
-                    states[offsets[i] : offsets[i + 1]] = frozen[row, : lengths[i]]
-                    teacher[i] = pooled[row]
+            with model.adapters_disabled():  # the teacher is the backbone as it was, without LoRA
+                order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+                for start in tqdm(
+                    range(0, len(order), batch_size), desc="Caching frozen features", disable=not progress
+                ):
+                    indices = order[start : start + batch_size]
+                    batch = model.collate(features, indices)
+                    output = model.backbone(
+                        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True
+                    )
+                    frozen = output.hidden_states[model.frozen_layers].float().cpu().numpy()
+                    pooled = model.pool(output.last_hidden_state, batch["attention_mask"]).float().cpu().numpy()
+                    for row, i in enumerate(indices):
+                        states[offsets[i] : offsets[i + 1]] = frozen[row, : lengths[i]]
+                        teacher[i] = pooled[row]
         finally:
-            for layer in lora_layers:
-                layer.enable_adapters(True)
             model.train(was_training)
         states.flush()
         del states

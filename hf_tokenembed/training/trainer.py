@@ -14,6 +14,7 @@ from transformers import Trainer
 from hf_tokenembed.atomic import write_text
 from hf_tokenembed.losses import (
     ContextAlignmentLoss,
+    GeometryDistillationLoss,
     HardNegativeMiner,
     MultiNegativeRankingLoss,
     OrderAwareSentenceLoss,
@@ -36,10 +37,12 @@ class TokenHeadTrainer(Trainer):
 
     Each step takes a batch of word occurrences (a word type and one corpus sentence it occurs in) and a few
     sentences with word-order copies, embeds them from the cache, and sums the named loss parts (each is logged):
-    `ranking` (type → its occurrence, in-batch + mined hard negatives, false negatives masked), `context`
-    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms, plus a batch of WordNet
-    synonym pairs outside the evaluation sets), `senses` (a WordNet
-    example use → its own sense's gloss context, against the word's other senses), `order` + `distill`
+    `ranking` (type → its occurrence, in-batch + mined hard negatives; a candidate that is the anchor's variant or
+    synonym, or that the raw backbone finds about as close as the positive (GISTEmbed), is masked), `context`
+    (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms for the types that have a
+    partner, plus a batch of WordNet synonym pairs outside the evaluation sets), `senses` (a WordNet example use →
+    its own sense's gloss context, against the word's other senses), `word_geometry` (the cosines among the
+    step's word, phrase and sentence vectors in the token space kept to the raw backbone's), `order` + `distill`
     (order-aware sentence vectors that keep the backbone's geometry; the occurrences' sentences join the
     distillation). `recipe="original"` trains the old objective instead (see `OriginalRecipeLoss`).
     """
@@ -93,7 +96,9 @@ class TokenHeadTrainer(Trainer):
         )
         if args.recipe == "default":
             self.losses = {
-                "ranking": MultiNegativeRankingLoss(model, scale=args.scale, false_negative_margin=None),
+                "ranking": MultiNegativeRankingLoss(
+                    model, scale=args.scale, false_negative_margin=args.false_negative_margin
+                ),
                 "context": ContextAlignmentLoss(model, scale=args.scale),
                 "synonyms": SynonymAwareContrastiveLoss(
                     model, scale=args.scale, synonym_share=args.synonym_share, related_share=args.related_share
@@ -103,6 +108,8 @@ class TokenHeadTrainer(Trainer):
                     model, scale=args.scale, distill_weight=args.distill_weight, pull_weight=args.pull_weight
                 ),
             }
+            if args.word_distill_weight > 0:
+                self.losses["word_geometry"] = GeometryDistillationLoss(model, weight=args.word_distill_weight)
         else:
             self.losses = {"original": OriginalRecipeLoss(model, orthogonality_weight=args.orthogonality_weight)}
         train_dataset = datasets.Dataset.from_dict({"occurrence": np.arange(len(occ))})
@@ -116,6 +123,10 @@ class TokenHeadTrainer(Trainer):
             **kwargs,
         )
         self._loss_parts: dict[str, list[float]] = {}
+        self._micro_step = (-1, 0)  # (global step, micro-batch within it): seeds each micro-batch's sampling
+        self.guide_occurrences = None
+        if args.recipe == "default" and args.false_negative_margin is not None:
+            self.guide_occurrences = self._raw_occurrence_vectors(model)
 
     # ------------------------------------------------------------------------------------------------ embedding
     def _embed(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None):
@@ -128,6 +139,27 @@ class TokenHeadTrainer(Trainer):
             for i, m in enumerate(span_masks):
                 span[i, : len(m)] = torch.tensor(m, device=device)
         return model(frozen_states=states, attention_mask=mask, span_mask=span), mask
+
+    def embed_sentences(self, model, rows: np.ndarray):
+        """The model's output for cache rows and their sentence vectors, pooled as `encode_sentences` pools them."""
+        output = self._embed(model, rows)[0]  # no span mask: `pooled` is the model's own pooling of each text
+        return output, F.normalize(output.pooled, dim=-1)
+
+    @torch.no_grad()
+    def _raw_occurrence_vectors(self, model) -> torch.Tensor:
+        """`(occurrences, hidden)`: the raw backbone's vector of each occurrence in its context (LoRA off, no head),
+        the guide space in which the ranking loss judges whether a candidate is really a negative."""
+        occ = self.examples.occurrences
+        out = torch.empty((len(occ), model.backbone.config.hidden_size))
+        was_training = model.training
+        model.eval()
+        with model.adapters_disabled():
+            for start in range(0, len(occ), 256):
+                chunk = np.arange(start, min(start + 256, len(occ)))
+                output = self._embed(model, self.context_rows[occ[chunk, 0]], [self.span_masks[i] for i in chunk])[0]
+                out[chunk] = output.pooled.float().cpu()
+        model.train(was_training)
+        return out
 
     @torch.no_grad()
     def encode_types(self) -> torch.Tensor:
@@ -146,56 +178,75 @@ class TokenHeadTrainer(Trainer):
     # ------------------------------------------------------------------------------------------------ loss
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         occurrences = inputs["occurrence"].cpu().numpy()
-        rng = np.random.default_rng([self.args.seed, self.state.global_step, self.args.process_index])
+        rng = self._batch_rng()
         rows = self.examples.occurrences[occurrences]
         types = rows[:, 3]
         spans = [self.span_masks[i] for i in occurrences]
         if self.args.recipe == "original":
             return self._original_loss(model, types, return_outputs)
-        partners = np.array(
-            [rng.choice(p) if p else t for t, p in zip(types, (self.examples.partners[t] for t in types))]
-        )
+        partners = self._draw_partners(types, rng)
+        has_partner = partners >= 0
         negatives = self.miner.mine(
             torch.from_numpy(types), torch.from_numpy(partners), [set(self.examples.partners[t]) for t in types]
         ).numpy()
         pairs = self._synonym_pairs(rng)
-        short = np.concatenate([types, partners, negatives.reshape(-1), pairs[:, 0], pairs[:, 1]])
-        short_vectors = self._embed(model, self.type_rows[short])[0].embeddings
         b, k, s = len(types), negatives.shape[1], len(pairs)
-        anchor, partner = short_vectors[:b], short_vectors[b : 2 * b]
-        negative = short_vectors[2 * b : 2 * b + b * k]
-        pair_vectors = short_vectors[2 * b + b * k :]
+        short = np.concatenate([types, negatives.reshape(-1), partners[has_partner], pairs[:, 0], pairs[:, 1]])
+        short_vectors = self._embed(model, self.type_rows[short])[0].embeddings
+        anchor, negative = short_vectors[:b], short_vectors[b : b + b * k]
+        partner = short_vectors[b + b * k : len(short) - 2 * s]
+        pair_vectors = short_vectors[len(short) - 2 * s :]
         order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
-        long_rows = np.concatenate([self.context_rows[rows[:, 0]], order_rows.reshape(-1)])
-        long_masks = spans + [[1] * self.cache.length(r) for r in order_rows.reshape(-1)]
-        long_output, long_mask = self._embed(model, long_rows, long_masks)
-        context = long_output.embeddings[:b]
-        sentences = F.normalize(long_output.pooled[b:], dim=-1).view(len(order_rows), -1, long_output.pooled.shape[-1])
-        teacher = self.cache.teacher[order_rows[:, 0]].to(sentences.device)
-        context_sentences = self.accelerator.unwrap_model(model).pool(long_output.last_hidden_state[:b], long_mask[:b])
-        context_teacher = self.cache.teacher[long_rows[:b]].to(sentences.device)
+        context_output, context_mask = self._embed(model, self.context_rows[rows[:, 0]], spans)
+        order_output, sentences = self.embed_sentences(model, order_rows.reshape(-1))
+        context = context_output.embeddings
+        sentences = sentences.view(len(order_rows), -1, sentences.shape[-1])
+        teacher = F.normalize(self.cache.teacher[order_rows[:, 0]].to(sentences.device), dim=-1)
+        context_sentences = self.accelerator.unwrap_model(model).pool(context_output.last_hidden_state, context_mask)
+        context_teacher = self.cache.teacher[self.context_rows[rows[:, 0]]].to(sentences.device)
 
-        groups = torch.from_numpy(self.examples.groups[types]).to(anchor.device)
-        relations = self._relations(np.concatenate([types, pairs[:, 0]]), np.concatenate([partners, pairs[:, 1]]))
-        relations = relations.to(anchor.device)
+        device = anchor.device
+        # Ranking candidates are the B contexts (each stands for its word), then the negatives column by column.
+        candidate_types = np.concatenate([types, negatives.T.reshape(-1)])
+        guide = None
+        if self.guide_occurrences is not None:
+            type_guide = self.cache.teacher[self.type_rows[candidate_types]].to(device)  # raw backbone vectors
+            guide = [type_guide[:b], self.guide_occurrences[occurrences].to(device), *type_guide[b:].view(k, b, -1)]
         parts = {
             "ranking": self.losses["ranking"].compute_loss_from_embeddings(
-                [anchor, context, *negative.view(b, k, -1).unbind(1)], labels=groups
+                [anchor, context, *negative.view(b, k, -1).unbind(1)],
+                labels=torch.from_numpy(self.examples.groups[types]).to(device),
+                candidate_labels=torch.from_numpy(self.examples.groups[candidate_types]).to(device),
+                false_negative_mask=self.partner_mask(types, candidate_types).to(device),
+                guide_embeddings=guide,
             ),
             "context": self.losses["context"].compute_loss_from_embeddings(
                 context,
                 anchor,
-                torch.from_numpy(types).to(anchor.device),
+                torch.from_numpy(types).to(device),
                 extra_entries=negative,
-                extra_entry_ids=torch.from_numpy(negatives.reshape(-1)).to(anchor.device),
-            ),
-            "synonyms": self.losses["synonyms"].compute_loss_from_embeddings(
-                [torch.cat([anchor, pair_vectors[:s]]), torch.cat([partner, pair_vectors[s:]])], relations
+                extra_entry_ids=torch.from_numpy(negatives.reshape(-1)).to(device),
             ),
         }
+        if has_partner.any() or s:
+            relations = self._relations(
+                np.concatenate([types[has_partner], pairs[:, 0]]), np.concatenate([partners[has_partner], pairs[:, 1]])
+            )
+            parts["synonyms"] = self.losses["synonyms"].compute_loss_from_embeddings(
+                [
+                    torch.cat([anchor[torch.from_numpy(has_partner).to(device)], pair_vectors[:s]]),
+                    torch.cat([partner, pair_vectors[s:]]),
+                ],
+                relations.to(device),
+            )
         if len(self.sense_use_rows):
             parts["senses"] = self._sense_loss(model, rng)
-        teacher = F.normalize(teacher, dim=-1)
+        if "word_geometry" in self.losses:  # the step's words and phrases, and its natural sentences, token space
+            natural = order_output.embeddings.view(len(order_rows), -1, anchor.shape[-1])[:, 0]
+            reference = self.cache.teacher[np.concatenate([self.type_rows[short], order_rows[:, 0]])].to(device)
+            parts["word_geometry"] = self.losses["word_geometry"].compute_loss_from_embeddings(
+                torch.cat([short_vectors, natural]), reference
+            )
         order = self.losses["order"].compute_loss_from_embeddings(
             sentences[:, 0],
             sentences[:, 1:],
@@ -208,11 +259,30 @@ class TokenHeadTrainer(Trainer):
         weights = {
             "ranking": self.args.ranking_weight, "context": self.args.context_weight,
             "synonyms": self.args.synonym_weight, "senses": self.args.sense_weight, "order": self.args.order_weight,
-            "distill": 1.0,  # already weighted by `distill_weight`
+            "distill": 1.0, "word_geometry": 1.0,  # both already weighted by their own `*_weight`
         }  # fmt: skip
         loss = sum(weights[name] * value for name, value in parts.items())
         self._track(parts)
         return (loss, {"loss": loss}) if return_outputs else loss
+
+    def _batch_rng(self) -> np.random.Generator:
+        """The sampler of this micro-batch: seeded by the run seed, the optimizer step, the micro-batch within the
+        step (under gradient accumulation each one draws its own order, synonym and sense batches) and the
+        process, so a resumed run draws what the uninterrupted one would have."""
+        step, micro = self._micro_step
+        micro = micro + 1 if step == self.state.global_step else 0
+        self._micro_step = (self.state.global_step, micro)
+        return np.random.default_rng([self.args.seed, self.state.global_step, micro, self.args.process_index])
+
+    def _draw_partners(self, types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One partner (variant or synonym) per type, drawn at random; -1 for a type without any (its row then
+        stays out of the synonym loss: a word is never its own positive)."""
+        return np.array([rng.choice(self.examples.partners[t]) if self.examples.partners[t] else -1 for t in types])
+
+    def partner_mask(self, anchor_types: np.ndarray, candidate_types: np.ndarray) -> torch.Tensor:
+        """`(B, C)` bool: candidate `j` is a known variant or synonym of anchor `i`'s word, so not its negative."""
+        partners = [set(self.examples.partners[t]) for t in anchor_types]
+        return torch.tensor([[int(c) in p for c in candidate_types] for p in partners], dtype=torch.bool)
 
     def _synonym_pairs(self, rng: np.random.Generator) -> np.ndarray:
         """`(S, 2)` WordNet synonym pairs for this step, each in a random direction (none without pairs)."""

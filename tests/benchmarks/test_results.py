@@ -22,7 +22,11 @@ def test_write_section_touches_only_its_own_section(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]
 
 
-def test_median_seconds_calls_the_function_each_repeat():
+def test_median_seconds_is_the_median_of_the_repeats(monkeypatch):
+    import results
+
+    clock = iter([0.0, 5.0, 10.0, 11.0, 20.0, 23.0])  # three calls lasting 5, 1 and 3 seconds
+    monkeypatch.setattr(results.time, "perf_counter", lambda: next(clock))
     calls = []
-    assert median_seconds(lambda: calls.append(1), repeats=3) >= 0
+    assert median_seconds(lambda: calls.append(1), repeats=3) == 3.0
     assert len(calls) == 3

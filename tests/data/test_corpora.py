@@ -48,6 +48,32 @@ def test_split_never_moves_when_corpus_grows(tmp_path):
     assert all(after[t] == split for t, split in before.items())
 
 
+def test_split_is_by_document(tmp_path):
+    """All sentences of a document share its split; a sentence shared with a document of another split, or a re-run
+    of a story under the same title, never lands in a held-out split."""
+    articles = [
+        [
+            f"Story {i} headline about a topic",
+            f"The first fact of story {i} is here.",
+            f"Another fact of story {i} follows.",
+        ]
+        for i in range(60)
+    ]
+    shared = "This sentence appears in every story of the corpus."
+    for article in articles:
+        article.append(shared)
+    rerun = [articles[0][0], "A rewritten fact of story 0 appears here.", "Another fact of story 0 follows."]
+    path = tmp_path / "news.txt"
+    path.write_text("\n\n".join("\n".join(a) for a in [*articles, rerun]), encoding="utf-8")
+    data = load_corpus(str(path), dev_fraction=0.2, test_fraction=0.2)
+    split_of = {t: name for name, part in data.items() for t in part["text"]}
+    for article in articles:
+        assert len({split_of[s] for s in article[:3]}) == 1, article
+    assert {split_of[a[1]] for a in articles} == {"train", "dev", "test"}
+    assert split_of[shared] == "train"
+    assert split_of[rerun[1]] == split_of[articles[0][1]]  # same title: same split
+
+
 def test_filters_and_deduplicates(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("Too short.\nThe cat sat on the mat.\nThe cat sat on the mat.\n" + "word " * 41 + ".\n")

@@ -16,8 +16,10 @@ from hf_tokenembed.evaluation import (
     SenseRetrievalEvaluator,
     SynonymRecallEvaluator,
     WiCEvaluator,
+    WordSimilarityEvaluator,
     best_threshold,
     find_vocabulary_occurrences,
+    load_word_similarity,
 )
 
 from .fakes import FakeEmbedder, hash_vector, unit
@@ -60,7 +62,7 @@ def test_vocabulary_occurrences_whole_words_and_casing():
 
 def test_context_type_perfect_and_crafted_failure(tmp_path):
     sentences = ["The big cat sat.", "A dog sat at home.", "York is large."]
-    evaluator = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=None, k=2)
+    evaluator = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=None, k=2, bands={})
     n = len(evaluator.items)
     assert n == 9
     perfect = FakeEmbedder()  # in-context vector = the word's type vector
@@ -76,6 +78,22 @@ def test_context_type_perfect_and_crafted_failure(tmp_path):
         rows = list(csv.reader(f))
     assert rows[0] == ["epoch", "steps", "context_type_acc@1", "context_type_acc@2", "context_type_items"]
     assert rows[1][:3] == ["1", "10", "1.0"]
+
+
+def test_context_type_by_frequency_band():
+    """Each band of vocabulary rank gets its own sample and figure: a failure on a rarer word shows in its band."""
+    sentences = ["The big cat sat.", "A dog sat at home.", "York is large."]
+    bands = {"head": (0, 3), "tail": (3, None)}  # "the", "big", "large" | "cat", "dog", "sat", "York", ...
+    evaluator = ContextTypeRetrievalEvaluator(sentences, VOCAB, max_items=None, k=2, bands=bands)
+    assert evaluator.band_items["head"] == [o for o in evaluator.items if o[2] in ("the", "big", "large")]
+    crafted = FakeEmbedder(
+        contexts={"sat": torch.nn.functional.normalize(hash_vector("dog") + 0.5 * hash_vector("sat"), dim=0)}
+    )
+    result = evaluator(crafted)
+    tail = len(evaluator.band_items["tail"])
+    assert result["context_type_acc@1_head"] == 1.0 and result["context_type_items_head"] == 3
+    assert result["context_type_acc@1_tail"] == pytest.approx((tail - 2) / tail)
+    assert result["context_type_acc@1"] == pytest.approx((9 - 2) / 9)
 
 
 def test_context_type_sampling_and_arguments():
@@ -259,3 +277,31 @@ def test_geometry_spearman_identical_and_cached_reference():
         GeometryPreservationEvaluator(["same", "same"])
     with pytest.raises(ValueError, match="config.backbone"):
         GeometryPreservationEvaluator(sentences)(FakeEmbedder())
+
+
+# ------------------------------------------------------------------------------------------------ word similarity
+def test_word_similarity_follows_the_ranking_of_cosines():
+    import math
+
+    words1, words2, scores = ["cup", "car", "sun"], ["mug", "auto", "moon"], [9.0, 7.0, 2.0]
+    anchor = unit(1.0)
+
+    def at(angle: float):  # a unit vector at `angle` from `anchor`
+        return unit(math.cos(angle), math.sin(angle))
+
+    agreeing = {"cup": anchor, "mug": at(0.1), "car": anchor, "auto": at(0.5), "sun": anchor, "moon": at(1.2)}
+    reversed_ = {"cup": anchor, "mug": at(1.2), "car": anchor, "auto": at(0.5), "sun": anchor, "moon": at(0.1)}
+    evaluator = WordSimilarityEvaluator(words1, words2, scores, name="toy")
+    assert evaluator(FakeEmbedder(words=agreeing)) == {"toy_spearman": 1.0, "toy_pairs": 3.0}
+    assert evaluator(FakeEmbedder(words=reversed_))["toy_spearman"] == -1.0
+    with pytest.raises(ValueError, match="differ in length"):
+        WordSimilarityEvaluator(words1, words2[:2], scores)
+
+
+def test_packaged_word_similarity_sets():
+    pytest.importorskip("gensim")
+    simlex = load_word_similarity("simlex999")
+    assert len(simlex) == 999 and simlex[0] == ("old", "new", 1.58)
+    assert len(load_word_similarity("wordsim353")) == 353
+    with pytest.raises(ValueError, match="`name`"):
+        load_word_similarity("men")

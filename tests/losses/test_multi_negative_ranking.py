@@ -76,11 +76,60 @@ def test_duplicates_of_anchor_or_positive_are_masked():
     assert off.compute_loss_from_embeddings(cols) > on.compute_loss_from_embeddings(cols)
 
 
-def test_positive_equal_to_anchor_is_rejected():
-    """The original recipe used the word itself as its positive (`z_pos = embeds`)."""
+def test_positive_equal_to_anchor_is_rejected_row_by_row():
+    """The original recipe used the word itself as its positive (`z_pos = embeds`): one such row is enough."""
     cols = _columns()
     with pytest.raises(ValueError, match="positive"):
         MultiNegativeRankingLoss(None).compute_loss_from_embeddings([cols[0], cols[0].clone(), cols[2]])
+    one_row = cols[1].clone()
+    one_row[2] = cols[0][2]
+    with pytest.raises(ValueError, match=r"rows \[2\]"):
+        MultiNegativeRankingLoss(None).compute_loss_from_embeddings([cols[0], one_row, cols[2]])
+
+
+def test_a_mined_negative_in_the_anchors_group_stops_counting():
+    """`candidate_labels` give the mined negatives their groups: a synonym mined for another row is masked."""
+    loss = MultiNegativeRankingLoss(None, false_negative_margin=None, mask_in_batch_duplicates=False)
+    cols = _columns(seed=4, batch=3, k=1)
+    cols[2][1] = F.normalize(cols[0][0] + 0.1 * cols[2][1], dim=0)  # mined for row 1: a synonym of anchor 0
+    labels = torch.tensor([1, 2, 3])
+    candidate_labels = torch.tensor([1, 2, 3, 5, 1, 6])  # row 1's mined negative (candidate 4) is in anchor 0's group
+    masked = loss.compute_loss_from_embeddings(cols, labels, candidate_labels=candidate_labels)
+    candidates = torch.cat(cols[1:])
+    keep = [[0, 1, 2, 3, 5], [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]]
+    rows = [masked_info_nce(cols[0][i : i + 1], candidates[keep[i]], torch.tensor([i])) for i in range(3)]
+    torch.testing.assert_close(masked, torch.stack(rows).mean())
+    assert not torch.isclose(masked, loss.compute_loss_from_embeddings(cols, labels))
+    with pytest.raises(ValueError, match="candidate_labels"):
+        loss.compute_loss_from_embeddings(cols, labels, candidate_labels=torch.tensor([1, 2]))
+
+
+def test_without_masks_it_is_sentence_transformers_mnrl():
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    cols = _columns(seed=7, batch=5, k=2)
+    ours = MultiNegativeRankingLoss(None, scale=20.0, false_negative_margin=None, mask_in_batch_duplicates=False)
+    theirs = MultipleNegativesRankingLoss(None, scale=20.0)
+    torch.testing.assert_close(
+        ours.compute_loss_from_embeddings(cols), theirs.compute_loss_from_embeddings(cols, None)
+    )
+
+
+def test_the_guide_rule_is_gistembeds(tiny_st, monkeypatch):
+    """With a guide and one negative column, the loss is sentence-transformers' GISTEmbedLoss (anchor→candidates)."""
+    from sentence_transformers.sentence_transformer.losses import gist_embed
+
+    cols = _columns(seed=8, batch=6, k=1)
+    guide = [F.normalize(c + 0.8 * g, dim=-1) for c, g in zip(cols, _columns(seed=9, batch=6, k=1))]
+    embedded = iter([cols, guide])  # GISTEmbedLoss embeds with the model, then with the guide
+    monkeypatch.setattr(gist_embed, "embed_columns", lambda model, features: next(embedded))
+    theirs = gist_embed.GISTEmbedLoss(
+        tiny_st, tiny_st, temperature=0.05, margin=0.1, contrast_anchors=False, contrast_positives=False
+    )
+    ours = MultiNegativeRankingLoss(None, scale=20.0, false_negative_margin=0.1, mask_in_batch_duplicates=False)
+    guided = ours.compute_loss_from_embeddings(cols, guide_embeddings=guide)
+    torch.testing.assert_close(guided, theirs([{}, {}, {}], None))
+    assert not torch.isclose(guided, ours.compute_loss_from_embeddings(cols))  # the guide masked something
 
 
 @pytest.mark.parametrize(

@@ -107,3 +107,12 @@ def test_forward_through_sentence_transformer(tiny_st):
     assert torch.isfinite(value)
     value.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tiny_st.parameters() if p.requires_grad)
+
+
+def test_a_row_paired_with_itself_is_rejected():
+    loss = SynonymAwareContrastiveLoss(None)
+    anchors = F.normalize(torch.randn(3, 8, generator=torch.Generator().manual_seed(0)), dim=-1)
+    positives = F.normalize(torch.randn(3, 8, generator=torch.Generator().manual_seed(1)), dim=-1)
+    positives[1] = anchors[1]
+    with pytest.raises(ValueError, match=r"rows \[1\]"):
+        loss.compute_loss_from_embeddings([anchors, positives])

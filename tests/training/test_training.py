@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -150,11 +151,85 @@ def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, example
     trainer = TokenHeadTrainer(model, _args(tmp_path), examples, cache)
     trainer.train()
     logged = {k for entry in trainer.state.log_history for k in entry}
-    assert {"loss_ranking", "loss_context", "loss_synonyms", "loss_senses", "loss_order", "loss_distill"} <= logged
+    assert {
+        "loss_ranking", "loss_context", "loss_synonyms", "loss_senses", "loss_order", "loss_distill",
+        "loss_word_geometry",
+    } <= logged  # fmt: skip
+    assert trainer.miner.refresh_count == 3  # at the start, then after steps 2 and 4 (refresh every 2 of 4)
     changed = {n for n, p in model.named_parameters() if not torch.equal(before[n], p)}
     assert changed and all("lora_" in n or n.startswith("head.") for n in changed)
     # dropout is off (`encoder_dropout=0`): a sentence and its word-order copies differ only by their order
     assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
+
+
+def _trainer(tiny_backbone, examples, tmp_path, pooling=None, **overrides):
+    model = TokenEmbedder(
+        TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=2, head_dims=[48, 24], pooling=pooling)
+    )
+    cache = FrozenFeatureCache.build(model, examples.texts_to_cache(), tmp_path / "cache", progress=False)
+    return TokenHeadTrainer(model, _args(tmp_path, **overrides), examples, cache)
+
+
+def test_a_word_without_partners_is_never_its_own_positive(tiny_backbone, examples, tmp_path):
+    trainer = _trainer(tiny_backbone, examples, tmp_path)
+    lonely = [t for t, p in enumerate(examples.partners) if not p][:3]
+    paired = [t for t, p in enumerate(examples.partners) if p][:3]
+    assert lonely and paired
+    drawn = trainer._draw_partners(np.array(lonely + paired), np.random.default_rng(0))
+    assert list(drawn[:3]) == [-1, -1, -1]
+    assert all(d in examples.partners[t] and d != t for t, d in zip(paired, drawn[3:]))
+
+
+def test_variants_and_synonyms_are_masked_as_ranking_negatives(tiny_backbone, examples, tmp_path):
+    """A partner of the anchor among the ranking candidates (in-batch or mined for another row) is not a negative."""
+    trainer = _trainer(tiny_backbone, examples, tmp_path)
+    anchor = next(t for t, p in enumerate(examples.partners) if p)
+    partner = examples.partners[anchor][0]
+    stranger = next(t for t in range(len(examples.types)) if t != anchor and t not in examples.partners[anchor])
+    mask = trainer.partner_mask(np.array([anchor]), np.array([anchor, stranger, partner]))
+    assert mask.tolist() == [[False, False, True]]
+
+
+def test_sentence_vectors_in_training_are_pooled_as_encode_sentences_pools(tiny_backbone, examples, tmp_path):
+    """With CLS pooling the order loss's sentence vectors are the CLS vectors, not a mean (the all-ones bug)."""
+    trainer = _trainer(tiny_backbone, examples, tmp_path / "cls", pooling="cls")
+    model = trainer.model.eval()
+    rows = trainer.sentence_rows[:3, 0]
+    with torch.no_grad():
+        _, vectors = trainer.embed_sentences(model, rows)
+    expected = model.encode_sentences(examples.sentences[:3])
+    torch.testing.assert_close(vectors, expected, atol=3e-3, rtol=0)  # the cache stores fp16 states
+    mean = trainer.cache.batch(rows.tolist())
+    assert not torch.allclose(vectors, torch.nn.functional.normalize(mean[0].mean(1), dim=-1), atol=1e-2)
+
+
+def test_each_micro_batch_draws_its_own_sample(tiny_backbone, examples, tmp_path):
+    trainer = _trainer(tiny_backbone, examples, tmp_path, gradient_accumulation_steps=2)
+    draws = []
+    for step in (0, 0, 1, 1):
+        trainer.state.global_step = step
+        draws.append(tuple(trainer._batch_rng().integers(0, 10**9, 4)))
+    assert len(set(draws)) == 4  # two micro-batches of one step differ, and differ from the next step's
+    trainer._micro_step = (-1, 0)
+    trainer.state.global_step = 0
+    assert tuple(trainer._batch_rng().integers(0, 10**9, 4)) == draws[0]  # reproducible, e.g. after a resume
+
+
+def test_a_short_run_lowers_its_loss_and_raises_a_dev_metric(tiny_backbone, examples, tiny_data_dir, tmp_path):
+    from hf_tokenembed.data import load_data
+    from hf_tokenembed.evaluation import ContextTypeRetrievalEvaluator
+
+    data = load_data(tiny_data_dir)
+    evaluator = ContextTypeRetrievalEvaluator(
+        data["corpus"]["dev"]["text"], examples.types[:300], max_items=200, show_progress_bar=False
+    )
+    trainer = _trainer(tiny_backbone, examples, tmp_path, max_steps=40, learning_rate=3e-3, logging_steps=10)
+    before = evaluator(trainer.model.eval())["context_type_acc@1"]
+    trainer.train()
+    after = evaluator(trainer.model.eval())["context_type_acc@1"]
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    assert losses[-1] < losses[0]
+    assert after > before + 0.05, (before, after)
 
 
 def test_original_recipe_trains_the_head_only(tiny_backbone, examples, tmp_path):

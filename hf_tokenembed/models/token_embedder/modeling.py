@@ -6,13 +6,14 @@ weights and `AutoModel.from_pretrained(folder, trust_remote_code=True)` works wi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -145,6 +146,20 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         inject_adapter_in_model(lora_config, self.backbone)
         for name, param in self.backbone.named_parameters():
             param.requires_grad_("lora_" in name)
+
+    @contextlib.contextmanager
+    def adapters_disabled(self) -> Iterator[None]:
+        """Inside the block the model computes as its raw backbone would (LoRA off); the head is untouched."""
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        layers = [m for m in self.backbone.modules() if isinstance(m, BaseTunerLayer)]
+        for layer in layers:
+            layer.enable_adapters(False)
+        try:
+            yield
+        finally:
+            for layer in layers:
+                layer.enable_adapters(True)
 
     @property
     def token_dim(self) -> int:
