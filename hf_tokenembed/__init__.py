@@ -7,19 +7,30 @@ from __future__ import annotations
 
 from transformers import AutoConfig, AutoModel
 
-from .models import TokenEmbedder, TokenEmbedderConfig
+from .models import Placer, PlacerConfig, Selector, SelectorConfig, TokenEmbedder, TokenEmbedderConfig
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["TokenEmbedder", "TokenEmbedderConfig", "__version__"]
+__all__ = [
+    "Placer",
+    "PlacerConfig",
+    "Selector",
+    "SelectorConfig",
+    "TokenEmbedder",
+    "TokenEmbedderConfig",
+    "__version__",
+]
 
 
 def _register() -> None:
     """Register with the Auto classes, and mark the classes so `save_pretrained` ships them as remote code."""
-    AutoConfig.register(TokenEmbedderConfig.model_type, TokenEmbedderConfig, exist_ok=True)
-    AutoModel.register(TokenEmbedderConfig, TokenEmbedder, exist_ok=True)
-    TokenEmbedderConfig.register_for_auto_class()
-    TokenEmbedder.register_for_auto_class("AutoModel")
+    for config_class, model_class in (
+        (TokenEmbedderConfig, TokenEmbedder), (SelectorConfig, Selector), (PlacerConfig, Placer),
+    ):  # fmt: skip
+        AutoConfig.register(config_class.model_type, config_class, exist_ok=True)
+        AutoModel.register(config_class, model_class, exist_ok=True)
+        config_class.register_for_auto_class()
+        model_class.register_for_auto_class("AutoModel")
 
 
 _register()

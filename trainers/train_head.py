@@ -2,7 +2,7 @@
 
     accelerate launch trainers/train_head.py                          # default preset, fully offline
     accelerate launch trainers/train_head.py --preset original        # the original recipe, same data and cache
-    accelerate launch --cpu --num_processes 2 trainers/train_head.py --preset tiny
+    accelerate launch --multi_gpu --num_processes 2 trainers/train_head.py --preset tiny --use_cpu true  # 2 CPU processes
     accelerate launch trainers/train_head.py --backbone intfloat/e5-base-v2 --output_dir runs/e5-head
 
 A preset (`trainers/configs/<name>.json`, or a path) sets the defaults; any `--flag` overrides it. The run resumes
@@ -11,19 +11,16 @@ from the last checkpoint in `--output_dir`, saves the model with its model card 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 from pathlib import Path
 
-import torch
-from transformers import HfArgumentParser
 from transformers.trainer_utils import get_last_checkpoint
 
 from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
 from hf_tokenembed.atomic import write_text
-from hf_tokenembed.training import FrozenFeatureCache, TokenHeadTrainer, TokenHeadTrainingArguments
+from hf_tokenembed.training import FrozenFeatureCache, TokenHeadTrainer, TokenHeadTrainingArguments, scripts
 from hf_tokenembed.training.examples import build_stage1_examples
 
 logger = logging.getLogger(__name__)
@@ -33,32 +30,18 @@ CONFIGS = Path(__file__).with_name("configs")
 
 def load_preset(name: str) -> dict:
     """Argument defaults of preset `name`: a file in trainers/configs/ or a JSON path."""
-    path = CONFIGS / f"{name}.json"
-    if not path.is_file():
-        path = Path(name)
-    if not path.is_file():
-        known = sorted(p.stem for p in CONFIGS.glob("*.json"))
-        raise ValueError(f"`--preset` {name!r} is neither one of {known} nor a JSON file")
-    return json.loads(path.read_text())
+    return scripts.load_preset(name, CONFIGS)
 
 
 def parse_args(argv: list[str] | None = None) -> TokenHeadTrainingArguments:
     """The preset's values, overridden by explicit flags."""
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--preset", default="default")
-    known, rest = pre.parse_known_args(argv)
-    parser = HfArgumentParser(TokenHeadTrainingArguments, description=__doc__)
-    parser.add_argument("--preset", default="default", help="trainers/configs/<name>.json or a JSON path")
-    parser.set_defaults(**load_preset(known.preset))
-    args, _preset = parser.parse_args_into_dataclasses(argv)
-    return args
+    return scripts.parse_with_preset(TokenHeadTrainingArguments, CONFIGS, "default", argv, description=__doc__)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
-    if args.device.type == "cpu":  # `accelerate launch` without `--cpu` pins OMP_NUM_THREADS=1
-        torch.set_num_threads(args.cpu_threads or max(1, (os.cpu_count() or 1) // args.world_size))
+    scripts.use_cpu_cores(args)
     from hf_tokenembed.data import build_data
     from hf_tokenembed.evaluation import evaluate_model
 

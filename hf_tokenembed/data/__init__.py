@@ -16,6 +16,7 @@ from .eval_sets import (
     wic_sentences,
 )
 from .mwe import build_mwes, count_ngrams, mine_collocations, npmi, wordnet_mwes
+from .segmentation import Segmentation, Segmenter, reconstruction_entries
 from .vocab import build_vocab
 from .word_order import perturb_word_order
 from .wordnet import (
@@ -36,6 +37,8 @@ __all__ = [
     "EVAL_SETS",
     "EVAL_SPLITS",
     "SUMMARY_KEYS",
+    "Segmentation",
+    "Segmenter",
     "Sense",
     "WordNet",
     "assemble_wordnet",
@@ -65,6 +68,7 @@ __all__ = [
     "normalize_text",
     "npmi",
     "perturb_word_order",
+    "reconstruction_entries",
     "split_sentences",
     "wic_sentences",
     "wordnet_mwes",

@@ -15,6 +15,7 @@ from .geometry import GeometryPreservationEvaluator, raw_backbone
 from .metrics import metric_path
 from .mwe_gloss import MWEGlossRetrievalEvaluator
 from .order_awareness import OrderAwarenessEvaluator
+from .reconstruction import reconstruction_scores
 from .sense_retrieval import SenseRetrievalEvaluator
 from .sense_scoring import evaluate_sense_loo, evaluate_sense_retrieval, score_sense_items, wic_items
 from .synonyms import SynonymRecallEvaluator
@@ -48,6 +49,7 @@ __all__ = [
     "load_word_similarity",
     "metric_path",
     "raw_backbone",
+    "reconstruction_scores",
     "retrieval_at_k",
     "score_sense_items",
     "top_k",

@@ -44,6 +44,8 @@ class VocabIndexConfig:
         use_gpu: ``True`` requires a FAISS GPU build, ``False`` never uses one, ``None`` uses it when available
             (exact and IVF-PQ only; HNSW stays on CPU).
         normalize_queries: L2-normalise queries so scores are cosine similarities.
+        normalize_vectors: L2-normalise the indexed vectors. Off for a maximum-inner-product search over vectors
+            whose norms carry information (the Selector's keys extended by its per-entry bias).
         sense_words: Which words get sense entries: ``"homographs"`` (the data folder's ``homographs/`` table: senses
             in different lexicographer files; falls back to ``"polysemous"`` when the table is missing) or
             ``"polysemous"`` (every word with at least ``sense_min_synsets`` synsets). Such a word always keeps its
@@ -66,6 +68,7 @@ class VocabIndexConfig:
     ivf_nprobe: int = 16
     use_gpu: bool | None = None
     normalize_queries: bool = True
+    normalize_vectors: bool = True
     sense_words: str = "homographs"
     sense_min_synsets: int = 2
     sense_corpus_contexts: int = 16
@@ -100,6 +103,8 @@ class VocabIndexConfig:
             raise TypeError(f"VocabIndexConfig.use_gpu must be a bool or None, got {type(self.use_gpu).__name__}")
         if not isinstance(self.normalize_queries, bool):
             raise TypeError("VocabIndexConfig.normalize_queries must be a bool")
+        if not isinstance(self.normalize_vectors, bool):
+            raise TypeError("VocabIndexConfig.normalize_vectors must be a bool")
 
     def resolve_index_type(self, num_entries: int) -> str:
         """The concrete index type (``"exact"``, ``"hnsw"`` or ``"ivfpq"``) for ``num_entries`` vectors."""

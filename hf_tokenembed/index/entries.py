@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["ENTRY_KINDS", "IndexEntry", "load_entries", "save_entries", "sense_label", "short_gloss"]
 
-ENTRY_KINDS = ("word", "mwe", "sense")
+ENTRY_KINDS = ("word", "mwe", "sense", "number", "punct")  # the last two: reconstruction entries
 
 _ARTICLES = {"a", "an", "the"}
 _TRAILING = _ARTICLES | {"of", "to", "in", "on", "or", "and", "for", "with", "by", "at", "from", "as", "into"}
@@ -48,7 +48,8 @@ class IndexEntry:
 
     Args:
         surface: What gets written into the text (``"bank"``, ``"red herring"``).
-        kind: ``"word"`` (sense-neutral), ``"mwe"`` or ``"sense"``.
+        kind: ``"word"`` (sense-neutral), ``"mwe"``, ``"sense"``, or (entries a reconstruction writes) ``"number"`` and
+            ``"punct"``.
         frequency: Corpus count of the surface form (0 when unknown).
         synset: WordNet synset id of a sense entry (``"bank.n.01"``).
         gloss: WordNet gloss of a sense entry.

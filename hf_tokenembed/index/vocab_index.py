@@ -33,6 +33,7 @@ CONFIG_NAME = "index_config.json"
 FORMAT_VERSION = 1
 METRIC = "inner_product"
 HELD_OUT = "held-out"
+BUILT_KINDS = ("word", "mwe", "sense")  # what `build` embeds from a data folder
 
 
 class Neighbor(NamedTuple):
@@ -190,7 +191,8 @@ class VocabIndex:
         provenance: dict[str, Any] | None = None,
         progress: bool = False,
     ) -> VocabIndex:
-        """Index ``vectors`` (N, d), row i being ``entries[i]``; vectors are L2-normalised before indexing.
+        """Index ``vectors`` (N, d), row i being ``entries[i]`` (L2-normalised first unless
+        ``config.normalize_vectors`` is off).
 
         ``provenance`` (JSON-serialisable) is saved in the metadata: what the vectors were built from.
         """
@@ -213,7 +215,8 @@ class VocabIndex:
         array = _check_matrix(array, "vectors", None)
         if array.shape[0] != len(entries):
             raise ValueError(f"vectors has {array.shape[0]} rows but entries has {len(entries)} items")
-        array = array / np.linalg.norm(array, axis=1, keepdims=True)
+        if config.normalize_vectors:
+            array = array / np.linalg.norm(array, axis=1, keepdims=True)
         index_type = config.resolve_index_type(len(entries))
         index = _make_faiss_index(np.ascontiguousarray(array, dtype=np.float32), config, index_type, progress=progress)
         logger.info("Built %s index over %d entries (dim %d)", index_type, len(entries), array.shape[1])
@@ -253,9 +256,9 @@ class VocabIndex:
         if not isinstance(config, VocabIndexConfig):
             raise TypeError(f"config must be a VocabIndexConfig, got {type(config).__name__}")
         include = tuple(include)
-        unknown = [k for k in include if k not in ENTRY_KINDS]
+        unknown = [k for k in include if k not in BUILT_KINDS]
         if unknown or not include:
-            raise ValueError(f"include must be a non-empty subset of {ENTRY_KINDS}, got {include!r}")
+            raise ValueError(f"include must be a non-empty subset of {BUILT_KINDS}, got {include!r}")
         if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 0):
             raise ValueError(f"max_words must be a non-negative int or None, got {max_words!r}")
         data_dir = os.fspath(data_dir)

@@ -54,11 +54,14 @@ def check_distinct_views(anchors: Tensor, positives: Tensor, name: str = "embedd
         )
 
 
-def relational_distillation(students: Tensor, teachers: Tensor) -> Tensor:
-    """MSE between the off-diagonal cosine matrices of `students` `(n, d)` and frozen `teachers` `(n, h)`.
+def relational_distillation(students: Tensor, teachers: Tensor, temperature: float | None = None) -> Tensor:
+    """How far the relations among `students` `(n, d)` are from those among frozen `teachers` `(n, h)`.
 
-    Only the relations are matched, so the student may rotate, rescale or change dimension (Reimers & Gurevych
-    2020 distil the vectors themselves; this keeps which items are close to which). 0 for fewer than two rows.
+    Without `temperature`: the MSE between the off-diagonal cosine matrices (every pair counts alike). With it: the
+    mean over rows of KL(teacher || student) between their softmaxes of cosine / `temperature` over the other
+    rows, which weighs each item's nearest neighbours most (a listwise, neighbourhood-preserving distillation).
+    Only relations are matched, so the student may rotate, rescale or change dimension (Reimers & Gurevych 2020
+    distil the vectors themselves). 0 for fewer than two rows.
     """
     if students.shape[0] != teachers.shape[0]:
         raise ValueError(f"`students` has {students.shape[0]} rows but `teachers` has {teachers.shape[0]}")
@@ -67,9 +70,16 @@ def relational_distillation(students: Tensor, teachers: Tensor) -> Tensor:
         return students.new_zeros(()).float()
     student = cosine_matrix(students, students)
     with torch.no_grad():
-        teacher = cosine_matrix(teachers.detach(), teachers.detach())
+        teacher = cosine_matrix(teachers.detach(), teachers.detach()).to(student)
     off_diagonal = ~torch.eye(n, dtype=torch.bool, device=student.device)
-    return F.mse_loss(student[off_diagonal], teacher[off_diagonal].to(student))
+    if temperature is None:
+        return F.mse_loss(student[off_diagonal], teacher[off_diagonal])
+    scale = check_scale(1.0 / temperature, "1 / temperature")
+    student_logits = (student * scale).masked_fill(~off_diagonal, -torch.inf)
+    teacher_logits = (teacher * scale).masked_fill(~off_diagonal, -torch.inf)
+    teacher_probs = F.softmax(teacher_logits, dim=-1)
+    log_ratio = torch.where(off_diagonal, F.log_softmax(teacher_logits, -1) - F.log_softmax(student_logits, -1), 0.0)
+    return (teacher_probs * log_ratio).sum(-1).mean()
 
 
 def _check_matrix(x: Any, name: str) -> Tensor:

@@ -20,10 +20,12 @@ Exclusions = Callable[[int], set[int]] | Sequence[set[int]] | None
 class HardNegativeMiner:
     """The `k` nearest vocabulary entries of each anchor that are not the anchor, its positive or its variants.
 
-    The miner holds an exact inner-product FAISS index (`faiss.IndexFlatIP`) over the L2-normalised vocabulary
-    vectors, i.e. cosine similarity. The vectors move while the model trains, so the index is rebuilt with
-    :meth:`refresh` (see `hf_tokenembed.training.HardNegativeRefreshCallback`, which does it every `refresh_every` steps). Between
-    two refreshes an anchor's neighbours cannot change, so each anchor is searched once and then remembered.
+    The miner holds an inner-product FAISS index over the L2-normalised vocabulary vectors (cosine similarity):
+    exact (`faiss.IndexFlatIP`) up to `exact_below` entries, IVF beyond (`nprobe` of `4 * sqrt(V)` cells searched
+    per query: hard negatives need to be near, not provably nearest, and a large vocabulary is searched every
+    step). The vectors move while the model trains, so the index is rebuilt with :meth:`refresh` (see
+    `hf_tokenembed.training.HardNegativeRefreshCallback`, which does it every `refresh_every` steps). Between two
+    refreshes an anchor's neighbours cannot change, so each anchor is searched once and then remembered.
 
     Unlike the original recipe's single hard negative with no guard, `mine` never returns the anchor, the
     positive, or anything in the anchor's exclusion set (its synonyms, inflections and spelling variants), so a
@@ -31,10 +33,13 @@ class HardNegativeMiner:
 
     Args:
         k: Hard negatives per anchor.
-        refresh_every: Training steps between two index rebuilds (read by `hf_tokenembed.training.HardNegativeRefreshCallback`).
+        refresh_every: Training steps between two index rebuilds (read by
+            `hf_tokenembed.training.HardNegativeRefreshCallback`).
         precompute_depth: When > 0, each refresh searches the `precompute_depth` nearest entries of every entry in
             one batched search (cheaper per anchor than a search per step when most entries will be anchors before
             the next refresh); 0 searches each step's new anchors as they come.
+        exact_below: Largest vocabulary searched exhaustively.
+        nprobe: IVF cells visited per query above `exact_below`.
 
     Example:
         ::
@@ -44,17 +49,24 @@ class HardNegativeMiner:
             negative_ids = miner.mine(anchor_ids, positive_ids, exclude=synonym_ids)   # (B, 4)
     """
 
-    def __init__(self, k: int, refresh_every: int = 500, precompute_depth: int = 0):
+    def __init__(
+        self, k: int, refresh_every: int = 500, precompute_depth: int = 0, exact_below: int = 20_000, nprobe: int = 16
+    ):
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"`k` must be a positive int, got {k!r}")
         if isinstance(refresh_every, bool) or not isinstance(refresh_every, int) or refresh_every < 1:
             raise ValueError(f"`refresh_every` must be a positive int, got {refresh_every!r}")
         if isinstance(precompute_depth, bool) or not isinstance(precompute_depth, int) or precompute_depth < 0:
             raise ValueError(f"`precompute_depth` must be an int >= 0, got {precompute_depth!r}")
+        for name, value in (("exact_below", exact_below), ("nprobe", nprobe)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive int, got {value!r}")
         self.k = k
+        self.exact_below = exact_below
+        self.nprobe = nprobe
         self.refresh_every = refresh_every
         self.precompute_depth = precompute_depth
-        self.index: faiss.IndexFlatIP | None = None
+        self.index: faiss.Index | None = None
         self.vectors: np.ndarray | None = None
         self.refresh_count = 0
         self._neighbours: dict[int, np.ndarray] = {}  # anchor id -> nearest ids, since the last refresh
@@ -89,7 +101,15 @@ class HardNegativeMiner:
             raise ValueError("`vectors` contains NaN or infinite values")
         array = np.ascontiguousarray(array)
         faiss.normalize_L2(array)
-        index = faiss.IndexFlatIP(array.shape[1])
+        if len(array) > self.exact_below:  # IVF: a few cells of similar vectors searched per query, not all
+            nlist = int(4 * np.sqrt(len(array)))
+            index = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(array.shape[1]), array.shape[1], nlist, faiss.METRIC_INNER_PRODUCT
+            )
+            index.train(array)
+            index.nprobe = self.nprobe
+        else:
+            index = faiss.IndexFlatIP(array.shape[1])
         index.add(array)
         self.index, self.vectors = index, array
         self._neighbours = {}

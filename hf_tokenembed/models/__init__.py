@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .placer import Placer, PlacerConfig
+from .selector import Selector, SelectorConfig
 from .token_embedder import TokenEmbedder, TokenEmbedderConfig
 
-__all__ = ["TokenEmbedder", "TokenEmbedderConfig"]
+__all__ = ["Placer", "PlacerConfig", "Selector", "SelectorConfig", "TokenEmbedder", "TokenEmbedderConfig"]

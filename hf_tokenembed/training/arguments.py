@@ -8,7 +8,7 @@ from transformers import TrainingArguments
 
 from hf_tokenembed.data.eval_sets import EVAL_SPLITS
 
-__all__ = ["RECIPES", "TokenHeadTrainingArguments"]
+__all__ = ["RECIPES", "ControllerTrainingArguments", "TokenHeadTrainingArguments"]
 
 RECIPES = ("default", "original")
 ORDER_POSITIVES = ("teacher", "detached")
@@ -87,6 +87,14 @@ class TokenHeadTrainingArguments(TrainingArguments):
             "phrases and sentences kept to the raw backbone's (0: off)."
         },
     )
+    word_neighbour_weight: float = field(
+        default=1.0,
+        metadata={
+            "help": "Weight of the neighbourhood part of the word-level distillation: each text's nearest neighbours "
+            "in the step, as the raw backbone ranks them (listwise KL at `word_neighbour_temperature`; 0: off)."
+        },
+    )
+    word_neighbour_temperature: float = field(default=0.05)
     pull_weight: float = field(
         default=5.0, metadata={"help": "Weight of 1 - cos(sentence, raw backbone's vector): holds natural sentences."}
     )
@@ -121,8 +129,64 @@ class TokenHeadTrainingArguments(TrainingArguments):
             raise ValueError(f"`cpu_threads` must be >= 1 or None, got {self.cpu_threads!r}")
         if self.eval_split not in EVAL_SPLITS:
             raise ValueError(f"`eval_split` must be one of {EVAL_SPLITS}, got {self.eval_split!r}")
-        if not self.word_distill_weight >= 0:
-            raise ValueError(f"`word_distill_weight` must be >= 0, got {self.word_distill_weight!r}")
+        for name in ("word_distill_weight", "word_neighbour_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
         if self.max_synonym_pairs < 0:
             raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
+        self.remove_unused_columns = False
+
+
+@dataclass
+class ControllerTrainingArguments(TrainingArguments):
+    """Arguments shared by the Selector and Placer runs, on top of `TrainingArguments`."""
+
+    data_dir: str = field(default="runs/data", metadata={"help": "Data folder (built by `hf-tokenembed data build`)."})
+    corpus: str = field(default="bbc-news", metadata={"help": "Corpus used to build `data_dir` if it is missing."})
+    embedder: str = field(
+        default="runs/token-head",
+        metadata={"help": "The stage-1 TokenEmbedder whose sentence vectors are the targets (a folder or hub name)."},
+    )
+    vocabulary_dir: str | None = field(
+        default=None, metadata={"help": "Reconstruction vocabulary folder (default: <embedder>/reconstruction_vocab)."}
+    )
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "Sentence-vector caches (default: <embedder>/controller_cache)."}
+    )
+    vocabulary_min_count: int = field(
+        default=2, metadata={"help": "Training-split count from which a token becomes an entry (when building)."}
+    )
+    extra_corpora: list[str] = field(
+        default_factory=lambda: ["wordnet-examples"],
+        metadata={"help": "More English text for training sentences (never the test split of `data_dir`)."},
+    )
+    max_sentences: int | None = field(default=None, metadata={"help": "Training sentences used (None: all)."})
+    states_per_sentence: int = field(default=6, metadata={"help": "Oracle states per sentence (>= 2)."})
+    max_entries: int = field(default=40, metadata={"help": "Longest training sentence, in entries."})
+    noise_share: float = field(default=0.5, metadata={"help": "Share of targets with noise added."})
+    noise_min_cosine: float = field(
+        default=0.9, metadata={"help": "Noisy targets lie at cosine [this, 1] of the clean."}
+    )
+    eval_sentences: int = field(default=500, metadata={"help": "Dev sentences whose states are scored."})
+    top_k: int = field(default=16, metadata={"help": "Candidates per state (Placer)."})
+    hidden_size: int | None = field(default=None, metadata={"help": "Width of the model (default: the config's)."})
+    num_layers: int | None = field(default=None, metadata={"help": "Layers of the model (default: the config's)."})
+    dropout: float | None = field(default=None, metadata={"help": "Dropout of the model (default: the config's)."})
+    selector: str | None = field(default=None, metadata={"help": "Trained Selector folder (Placer runs)."})
+    rollin_sentences: int = field(
+        default=0, metadata={"help": "Training sentences decoded by the trained Selector to add rolled-in states."}
+    )
+    cpu_threads: int | None = field(default=None, metadata={"help": "Torch threads per process on CPU."})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.states_per_sentence < 2:
+            raise ValueError(f"`states_per_sentence` must be >= 2, got {self.states_per_sentence!r}")
+        if not 0 <= self.noise_share <= 1:
+            raise ValueError(f"`noise_share` must be in [0, 1], got {self.noise_share!r}")
+        if not 0 < self.noise_min_cosine <= 1:
+            raise ValueError(f"`noise_min_cosine` must be in (0, 1], got {self.noise_min_cosine!r}")
+        for name in ("max_entries", "eval_sentences", "top_k"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
         self.remove_unused_columns = False

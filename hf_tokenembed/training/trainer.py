@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import NamedTuple
 
 import datasets
 import numpy as np
@@ -26,10 +27,22 @@ from .callbacks import HardNegativeRefreshCallback
 from .examples import Stage1Examples
 from .feature_cache import FrozenFeatureCache
 from .original_recipe import OriginalRecipeLoss
+from .sampling import MicroBatchSeeder
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["TokenHeadTrainer"]
+
+_CHUNK_TOKENS = 2048  # padded tokens per forward pass: rows sorted by length, so padding stays small
+
+
+class Embedded(NamedTuple):
+    """Trainable-layer outputs of cache rows: token-space `embeddings` and `pooled` (over the span when one is
+    given), and `sentence`, the model's own pooling of the whole text (before the head)."""
+
+    embeddings: torch.Tensor
+    pooled: torch.Tensor
+    sentence: torch.Tensor
 
 
 class TokenHeadTrainer(Trainer):
@@ -108,8 +121,11 @@ class TokenHeadTrainer(Trainer):
                     model, scale=args.scale, distill_weight=args.distill_weight, pull_weight=args.pull_weight
                 ),
             }
-            if args.word_distill_weight > 0:
-                self.losses["word_geometry"] = GeometryDistillationLoss(model, weight=args.word_distill_weight)
+            if args.word_distill_weight > 0 or args.word_neighbour_weight > 0:
+                self.losses["word_geometry"] = GeometryDistillationLoss(
+                    model, weight=args.word_distill_weight, neighbour_weight=args.word_neighbour_weight,
+                    temperature=args.word_neighbour_temperature,
+                )  # fmt: skip
         else:
             self.losses = {"original": OriginalRecipeLoss(model, orthogonality_weight=args.orthogonality_weight)}
         train_dataset = datasets.Dataset.from_dict({"occurrence": np.arange(len(occ))})
@@ -123,27 +139,38 @@ class TokenHeadTrainer(Trainer):
             **kwargs,
         )
         self._loss_parts: dict[str, list[float]] = {}
-        self._micro_step = (-1, 0)  # (global step, micro-batch within it): seeds each micro-batch's sampling
+        self._seeder = MicroBatchSeeder()
         self.guide_occurrences = None
         if args.recipe == "default" and args.false_negative_margin is not None:
             self.guide_occurrences = self._raw_occurrence_vectors(model)
 
     # ------------------------------------------------------------------------------------------------ embedding
-    def _embed(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None):
-        """Embed cache rows through the trainable layers (`span_masks` pools only those tokens); also the mask."""
+    def _embed(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None) -> Embedded:
+        """Embed cache rows through the trainable layers (`span_masks` pools only those tokens for `embeddings` and
+        `pooled`). Rows run in chunks of similar length, so little compute goes to padding."""
         device = self.args.device
-        states, mask = self.cache.batch(rows.tolist(), device)
-        span = None
-        if span_masks is not None:
-            span = torch.zeros_like(mask)
-            for i, m in enumerate(span_masks):
-                span[i, : len(m)] = torch.tensor(m, device=device)
-        return model(frozen_states=states, attention_mask=mask, span_mask=span), mask
+        unwrapped = self.accelerator.unwrap_model(model) if hasattr(self, "accelerator") else model
+        lengths = np.array([self.cache.length(r) for r in rows])
+        order = np.argsort(lengths, kind="stable")
+        parts = []
+        for chunk in _chunks(order, lengths[order], _CHUNK_TOKENS):
+            states, mask = self.cache.batch(rows[chunk].tolist(), device)
+            span = None
+            if span_masks is not None:
+                span = torch.zeros_like(mask)
+                for i, row in enumerate(chunk):
+                    span[i, : len(span_masks[row])] = torch.tensor(span_masks[row], device=device)
+            output = model(frozen_states=states, attention_mask=mask, span_mask=span)
+            sentence = output.pooled if span is None else unwrapped.pool(output.last_hidden_state, mask)
+            parts.append((output.embeddings, output.pooled, sentence))
+        inverse = torch.from_numpy(np.argsort(order, kind="stable")).to(device)
+        embeddings, pooled, sentence = (torch.cat([p[k] for p in parts])[inverse] for k in range(3))
+        return Embedded(embeddings, pooled, sentence)
 
     def embed_sentences(self, model, rows: np.ndarray):
         """The model's output for cache rows and their sentence vectors, pooled as `encode_sentences` pools them."""
-        output = self._embed(model, rows)[0]  # no span mask: `pooled` is the model's own pooling of each text
-        return output, F.normalize(output.pooled, dim=-1)
+        output = self._embed(model, rows)
+        return output, F.normalize(output.sentence, dim=-1)
 
     @torch.no_grad()
     def _raw_occurrence_vectors(self, model) -> torch.Tensor:
@@ -156,7 +183,7 @@ class TokenHeadTrainer(Trainer):
         with model.adapters_disabled():
             for start in range(0, len(occ), 256):
                 chunk = np.arange(start, min(start + 256, len(occ)))
-                output = self._embed(model, self.context_rows[occ[chunk, 0]], [self.span_masks[i] for i in chunk])[0]
+                output = self._embed(model, self.context_rows[occ[chunk, 0]], [self.span_masks[i] for i in chunk])
                 out[chunk] = output.pooled.float().cpu()
         model.train(was_training)
         return out
@@ -171,7 +198,7 @@ class TokenHeadTrainer(Trainer):
         out = torch.empty((len(order), model.token_dim))
         for start in range(0, len(order), 1024):
             chunk = order[start : start + 1024]
-            out[chunk] = self._embed(model, self.type_rows[chunk])[0].embeddings.float().cpu()
+            out[chunk] = self._embed(model, self.type_rows[chunk]).embeddings.float().cpu()
         model.train(was_training)
         return out
 
@@ -192,17 +219,17 @@ class TokenHeadTrainer(Trainer):
         pairs = self._synonym_pairs(rng)
         b, k, s = len(types), negatives.shape[1], len(pairs)
         short = np.concatenate([types, negatives.reshape(-1), partners[has_partner], pairs[:, 0], pairs[:, 1]])
-        short_vectors = self._embed(model, self.type_rows[short])[0].embeddings
+        short_vectors = self._embed(model, self.type_rows[short]).embeddings
         anchor, negative = short_vectors[:b], short_vectors[b : b + b * k]
         partner = short_vectors[b + b * k : len(short) - 2 * s]
         pair_vectors = short_vectors[len(short) - 2 * s :]
         order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
-        context_output, context_mask = self._embed(model, self.context_rows[rows[:, 0]], spans)
+        context_output = self._embed(model, self.context_rows[rows[:, 0]], spans)
         order_output, sentences = self.embed_sentences(model, order_rows.reshape(-1))
         context = context_output.embeddings
         sentences = sentences.view(len(order_rows), -1, sentences.shape[-1])
         teacher = F.normalize(self.cache.teacher[order_rows[:, 0]].to(sentences.device), dim=-1)
-        context_sentences = self.accelerator.unwrap_model(model).pool(context_output.last_hidden_state, context_mask)
+        context_sentences = context_output.sentence
         context_teacher = self.cache.teacher[self.context_rows[rows[:, 0]]].to(sentences.device)
 
         device = anchor.device
@@ -239,13 +266,14 @@ class TokenHeadTrainer(Trainer):
                 ],
                 relations.to(device),
             )
+        gloss_rows, glosses = np.zeros(0, dtype=np.int64), short_vectors[:0]
         if len(self.sense_use_rows):
-            parts["senses"] = self._sense_loss(model, rng)
-        if "word_geometry" in self.losses:  # the step's words and phrases, and its natural sentences, token space
+            parts["senses"], gloss_rows, glosses = self._sense_loss(model, rng)
+        if "word_geometry" in self.losses:  # the step's words, phrases, sentences and definitions, token space
             natural = order_output.embeddings.view(len(order_rows), -1, anchor.shape[-1])[:, 0]
-            reference = self.cache.teacher[np.concatenate([self.type_rows[short], order_rows[:, 0]])].to(device)
+            rows_used = np.concatenate([self.type_rows[short], order_rows[:, 0], gloss_rows])
             parts["word_geometry"] = self.losses["word_geometry"].compute_loss_from_embeddings(
-                torch.cat([short_vectors, natural]), reference
+                torch.cat([short_vectors, natural, glosses]), self.cache.teacher[rows_used].to(device)
             )
         order = self.losses["order"].compute_loss_from_embeddings(
             sentences[:, 0],
@@ -266,13 +294,8 @@ class TokenHeadTrainer(Trainer):
         return (loss, {"loss": loss}) if return_outputs else loss
 
     def _batch_rng(self) -> np.random.Generator:
-        """The sampler of this micro-batch: seeded by the run seed, the optimizer step, the micro-batch within the
-        step (under gradient accumulation each one draws its own order, synonym and sense batches) and the
-        process, so a resumed run draws what the uninterrupted one would have."""
-        step, micro = self._micro_step
-        micro = micro + 1 if step == self.state.global_step else 0
-        self._micro_step = (self.state.global_step, micro)
-        return np.random.default_rng([self.args.seed, self.state.global_step, micro, self.args.process_index])
+        """This micro-batch's sampler (see `MicroBatchSeeder`)."""
+        return self._seeder.rng(self.args.seed, self.state.global_step, self.args.process_index)
 
     def _draw_partners(self, types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One partner (variant or synonym) per type, drawn at random; -1 for a type without any (its row then
@@ -292,8 +315,11 @@ class TokenHeadTrainer(Trainer):
         picked[flip] = picked[flip, ::-1]
         return picked
 
-    def _sense_loss(self, model, rng: np.random.Generator) -> torch.Tensor:
-        """A batch of WordNet example uses, each to retrieve its sense's gloss context among the words' senses."""
+    def _sense_loss(self, model, rng: np.random.Generator):
+        """A batch of WordNet example uses, each to retrieve its sense's gloss context among the words' senses.
+
+        Returns the loss, and the glosses' cache rows with their token-space vectors as whole texts (definitions,
+        which the word-geometry distillation keeps where the raw backbone puts them relative to words)."""
         uses = self.examples.sense_uses
         batch = rng.choice(len(uses), min(self.args.sense_batch_size, len(uses)), replace=False)
         senses = uses[batch, 3]
@@ -301,20 +327,23 @@ class TokenHeadTrainer(Trainer):
         glosses = np.concatenate([senses, np.array(siblings, dtype=np.int64)])
         rows = np.concatenate([self.sense_use_rows[batch], self.gloss_rows[glosses]])
         masks = [self.sense_use_masks[i] for i in batch] + [self.gloss_masks[g] for g in glosses]
-        vectors = self._embed(model, rows, masks)[0].embeddings
+        output = self._embed(model, rows, masks)
+        vectors = output.embeddings
         b = len(batch)
         device = vectors.device
-        return self.losses["senses"].compute_loss_from_embeddings(
+        loss = self.losses["senses"].compute_loss_from_embeddings(
             vectors[:b],
             vectors[b : 2 * b],
             torch.from_numpy(senses).to(device),
             extra_entries=vectors[2 * b :] if siblings else None,
             extra_entry_ids=torch.tensor(siblings, device=device) if siblings else None,
         )
+        whole = self.accelerator.unwrap_model(model).project(output.sentence[b:])  # the glosses as whole texts
+        return loss, self.gloss_rows[glosses], whole
 
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
-        anchor, negative = self._embed(model, self.type_rows[np.concatenate([types, nearest])])[0].embeddings.chunk(2)
+        anchor, negative = self._embed(model, self.type_rows[np.concatenate([types, nearest])]).embeddings.chunk(2)
         unwrapped = self.accelerator.unwrap_model(model)
         parts = self.losses["original"].compute_loss_from_embeddings(anchor, negative, unwrapped.head)
         self._track(parts)
@@ -364,6 +393,16 @@ class TokenHeadTrainer(Trainer):
             return
         card = render_model_card(self.accelerator.unwrap_model(self.model), self.args, self.losses, metrics, baselines)
         write_text(os.path.join(self.args.output_dir, "README.md"), card)
+
+
+def _chunks(order: np.ndarray, sorted_lengths: np.ndarray, budget: int) -> list[np.ndarray]:
+    """Consecutive pieces of `order` (sorted by length) of at most `budget` padded tokens each (one row at least)."""
+    pieces, start = [], 0
+    for end in range(1, len(order) + 1):
+        if end == len(order) or (end + 1 - start) * sorted_lengths[end] > budget:
+            pieces.append(order[start:end])
+            start = end
+    return pieces
 
 
 def _span_masks(model, texts: list[str], spans) -> list[list[int]]:

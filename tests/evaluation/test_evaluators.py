@@ -305,3 +305,24 @@ def test_packaged_word_similarity_sets():
     assert len(load_word_similarity("wordsim353")) == 353
     with pytest.raises(ValueError, match="`name`"):
         load_word_similarity("men")
+
+
+# ------------------------------------------------------------------------------------------------ reconstruction
+def test_reconstruction_scores_reward_the_right_text_and_move_with_it():
+    from hf_tokenembed.evaluation import reconstruction_scores
+    from hf_tokenembed.evaluation.metrics.text_reconstruction.text_reconstruction import token_f1
+
+    references = ["The cat sat on the mat.", "Shares rose 5% on Monday."]
+    oracle = reconstruction_scores(references, references)
+    assert oracle == {"token_f1": 1.0, "bleu": pytest.approx(100.0), "exact_match": 1.0, "rouge_l": 1.0}
+    shuffled = reconstruction_scores(["the mat sat on the cat.", "Monday shares on rose 5%."], references)
+    assert shuffled["token_f1"] == 1.0 and shuffled["exact_match"] == 0.0  # a bag of words: same words
+    assert shuffled["bleu"] < 50 and shuffled["rouge_l"] < 1.0  # ...in the wrong order
+    assert token_f1("a b c", "a b d") == pytest.approx(2 / 3) and token_f1("", "") == 1.0
+    embedder = FakeEmbedder(sentences={references[0]: unit(1), "something else": unit(0, 1)})
+    close = reconstruction_scores(
+        ["The cat sat on the mat.", ""], references, embedder, torch.stack([unit(1), unit(1)])
+    )
+    assert close["cosine"] == pytest.approx(0.5)  # 1 for the right text, 0 for the empty one
+    with pytest.raises(ValueError, match="`predictions`"):
+        reconstruction_scores(["one"], references)

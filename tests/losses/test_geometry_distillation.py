@@ -33,7 +33,7 @@ def test_gradients_reach_the_student_only():
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="weight"):
-        GeometryDistillationLoss(None, weight=0)
+        GeometryDistillationLoss(None, weight=-1)
     with pytest.raises(TypeError, match="teacher"):
         GeometryDistillationLoss(None, teacher="raw")
     with pytest.raises(ValueError, match="rows"):
@@ -48,3 +48,26 @@ def test_forward_through_sentence_transformer_with_teacher(tiny_st, tiny_model):
     features = [tiny_st.preprocess(["bank", "shore"]), tiny_st.preprocess(["red herring", "a misleading clue"])]
     assert loss(features).item() == pytest.approx(0.0, abs=1e-8)
     assert loss.get_config_dict()["weight"] == 3.0 and "Relational" in loss.citation
+
+
+def test_the_neighbourhood_term_is_listwise_and_rotation_free():
+    from hf_tokenembed.losses import relational_distillation
+
+    teacher = _vectors(5, n=8)
+    rotation = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(6)))[0]
+    kl = relational_distillation(teacher @ rotation, teacher, temperature=0.05)
+    assert kl.item() == pytest.approx(0.0, abs=1e-6)
+    distorted = torch.nn.functional.normalize(teacher + 0.5 * _vectors(7, n=8), dim=-1)
+    listwise = relational_distillation(distorted, teacher, temperature=0.05)
+    assert listwise > 0
+    loss = GeometryDistillationLoss(None, weight=0.0, neighbour_weight=2.0, temperature=0.05)
+    torch.testing.assert_close(loss.compute_loss_from_embeddings(distorted, teacher), 2 * listwise)
+    both = GeometryDistillationLoss(None, weight=3.0, neighbour_weight=2.0, temperature=0.05)
+    torch.testing.assert_close(
+        both.compute_loss_from_embeddings(distorted, teacher),
+        3 * relational_distillation(distorted, teacher) + 2 * listwise,
+    )
+    with pytest.raises(ValueError, match="both 0"):
+        GeometryDistillationLoss(None, weight=0.0, neighbour_weight=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        GeometryDistillationLoss(None, temperature=0)

@@ -117,3 +117,22 @@ def test_refresh_callback_on_train_begin_and_every_n_steps():
     assert len(calls) == 3 and miner.refresh_count == 3  # begin, step 3, step 6
     with pytest.raises(ValueError, match="every_n_steps"):
         HardNegativeRefreshCallback(miner, encode, every_n_steps=0)
+
+
+def test_a_large_vocabulary_is_searched_approximately_with_the_same_guarantees():
+    """Above `exact_below` the miner searches an IVF index: still never the anchor, positive or an excluded id,
+    and the negatives it finds are near ones (most of them among the exact nearest)."""
+    g = torch.Generator().manual_seed(0)
+    vectors = torch.nn.functional.normalize(torch.randn(2000, 16, generator=g), dim=-1)
+    exact, approximate = HardNegativeMiner(k=5), HardNegativeMiner(k=5, exact_below=500, nprobe=8)
+    exact.refresh(vectors)
+    approximate.refresh(vectors)
+    assert type(approximate.index).__name__ == "IndexIVFFlat" and type(exact.index).__name__ == "IndexFlatIP"
+    anchors, positives = torch.arange(100), torch.arange(100, 200)
+    banned = [{int(a) + 200} for a in anchors]
+    found = approximate.mine(anchors, positives, banned)
+    best = exact.mine(anchors, positives, banned)
+    for row, ids in enumerate(found.tolist()):
+        assert row not in ids and row + 100 not in ids and row + 200 not in ids
+    overlap = sum(len(set(a) & set(b)) for a, b in zip(found.tolist(), best.tolist())) / found.numel()
+    assert overlap > 0.6

@@ -20,6 +20,7 @@ from hf_tokenembed.training import (
     build_stage1_examples,
 )
 from hf_tokenembed.training.feature_cache import cache_key
+from hf_tokenembed.training.sampling import MicroBatchSeeder
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "trainers"))
@@ -210,7 +211,7 @@ def test_each_micro_batch_draws_its_own_sample(tiny_backbone, examples, tmp_path
         trainer.state.global_step = step
         draws.append(tuple(trainer._batch_rng().integers(0, 10**9, 4)))
     assert len(set(draws)) == 4  # two micro-batches of one step differ, and differ from the next step's
-    trainer._micro_step = (-1, 0)
+    trainer._seeder = MicroBatchSeeder()
     trainer.state.global_step = 0
     assert tuple(trainer._batch_rng().integers(0, 10**9, 4)) == draws[0]  # reproducible, e.g. after a resume
 
@@ -330,9 +331,9 @@ def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_backbone, tiny_data_
     """Two processes train; only the main process writes the model, card and evaluation."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
         "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "trainers" / "train_head.py"),
-        *_cli(tmp_path, tiny_backbone, tiny_data_dir),
+        *_cli(tmp_path, tiny_backbone, tiny_data_dir, "--use_cpu", "true"),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]

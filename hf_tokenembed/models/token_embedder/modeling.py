@@ -243,8 +243,11 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         self, hidden: torch.Tensor, attention_mask: torch.Tensor, span_mask: torch.Tensor | None
     ) -> TokenEmbedderOutput:
         pooled = _masked_mean(hidden, span_mask) if span_mask is not None else self.pool(hidden, attention_mask)
-        embeddings = F.normalize(self.head(pooled) if self.head is not None else pooled, dim=-1)
-        return TokenEmbedderOutput(embeddings=embeddings, pooled=pooled, last_hidden_state=hidden)
+        return TokenEmbedderOutput(embeddings=self.project(pooled), pooled=pooled, last_hidden_state=hidden)
+
+    def project(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Token-space vectors (the head, then L2 normalisation) of pooled backbone outputs."""
+        return F.normalize(self.head(pooled) if self.head is not None else pooled, dim=-1)
 
     # ----------------------------------------------------------------------------------------------- encoding
     def encode_words(

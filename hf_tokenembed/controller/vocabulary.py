@@ -1,0 +1,172 @@
+"""The reconstruction vocabulary: the entries a controller writes, their keys in the token space, their counts.
+
+Entries are Moses tokens, words and multi-word expressions of the training split (see
+`hf_tokenembed.data.reconstruction_entries`); their keys are `TokenEmbedder.encode_words` vectors, the same space
+as the VocabIndex. Sense entries are not written: a homograph is written as its surface form. The folder holds
+``entries.jsonl`` (surface, kind, count), ``keys.npy`` (fp16) and ``vocabulary.json`` (sizes, the embedder's
+fingerprint, checksums); it is written atomically and verified on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.data import Segmentation, Segmenter, reconstruction_entries
+from hf_tokenembed.data.segmentation import entry_kind
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ReconstructionVocabulary"]
+
+FORMAT_VERSION = 1
+_FILES = ("entries.jsonl", "keys.npy")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class ReconstructionVocabulary:
+    """Entries (id = rank by training count), their keys and a `Segmenter` over them.
+
+    Args:
+        surfaces: Entry surfaces, commonest first.
+        counts: Their counts in the training split.
+        keys: `(len(surfaces), token_dim)` key vectors (L2-normalised here and rounded to fp16, the precision they
+            are saved at, so a built vocabulary and its saved copy hold the same keys).
+        fingerprint: The embedder's `fingerprint()` the keys come from.
+    """
+
+    def __init__(
+        self, surfaces: Sequence[str], counts: Sequence[int], keys: torch.Tensor, fingerprint: str | None = None
+    ):
+        if len(surfaces) != len(counts) or len(surfaces) != len(keys):
+            raise ValueError(f"`surfaces` ({len(surfaces)}), `counts` ({len(counts)}) and `keys` ({len(keys)}) differ")
+        self.segmenter = Segmenter(surfaces)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.keys = F.normalize(torch.as_tensor(keys).float(), dim=-1).half().float()
+        self.kinds = [entry_kind(s) for s in surfaces]
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def build(
+        cls,
+        embedder: Any,
+        data_dir: str | os.PathLike,
+        *,
+        min_count: int = 2,
+        mwe_min_count: int = 3,
+        batch_size: int = 256,
+        progress: bool = True,
+    ) -> ReconstructionVocabulary:
+        """Entries from the data folder's training split, keyed with `embedder.encode_words`."""
+        entries = reconstruction_entries(data_dir, min_count=min_count, mwe_min_count=mwe_min_count, progress=progress)
+        surfaces = [surface for surface, _ in entries]
+        keys = embedder.encode_words(surfaces, batch_size=batch_size, show_progress_bar=progress)
+        logger.info("Reconstruction vocabulary: %d entries (%s)", len(surfaces), Counter(map(entry_kind, surfaces)))
+        return cls(surfaces, [n for _, n in entries], keys, getattr(embedder, "fingerprint", lambda: None)())
+
+    # ------------------------------------------------------------------ text
+    def __len__(self) -> int:
+        return len(self.segmenter)
+
+    @property
+    def surfaces(self) -> list[str]:
+        return self.segmenter.entries
+
+    @property
+    def token_dim(self) -> int:
+        return self.keys.shape[1]
+
+    def segment(self, sentence: str) -> Segmentation:
+        """The sentence's entries (ids -1 for tokens no entry covers)."""
+        return self.segmenter.segment(sentence)
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        """Natural text of entry ids."""
+        return self.segmenter.detokenize([int(i) for i in ids])
+
+    def coverage(self, sentences: Iterable[str]) -> dict[str, Any]:
+        """Share of the sentences' tokens (and of whole sentences) the entries cover; uncovered tokens are
+        counted, commonest first, never dropped."""
+        tokens = covered = whole = n = 0
+        missing: Counter = Counter()
+        for sentence in sentences:
+            segmentation = self.segment(sentence)
+            tokens += len(segmentation.ids)
+            covered += sum(i >= 0 for i in segmentation.ids)
+            whole += segmentation.covered
+            n += 1
+            missing.update(e for e, i in zip(segmentation.entries, segmentation.ids) if i < 0)
+        if not n:
+            raise ValueError("`sentences` is empty")
+        return {
+            "token_coverage": covered / max(tokens, 1),
+            "sentence_coverage": whole / n,
+            "tokens": tokens,
+            "uncovered_tokens": tokens - covered,
+            "most_common_uncovered": missing.most_common(20),
+        }
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | os.PathLike) -> None:
+        """Write the folder atomically (a crash leaves the previous version)."""
+        staging = staging_dir(directory)
+        try:
+            with open(staging / "entries.jsonl", "w", encoding="utf-8") as f:
+                for surface, kind, count in zip(self.surfaces, self.kinds, self.counts.tolist()):
+                    f.write(json.dumps({"surface": surface, "kind": kind, "count": count}, ensure_ascii=False) + "\n")
+            np.save(staging / "keys.npy", self.keys.numpy().astype(np.float16))
+            meta = {
+                "format_version": FORMAT_VERSION,
+                "num_entries": len(self),
+                "token_dim": self.token_dim,
+                "fingerprint": self.fingerprint,
+                "sha256": {name: _sha256(staging / name) for name in _FILES},
+            }
+            (staging / "vocabulary.json").write_text(json.dumps(meta, indent=2) + "\n")
+            replace_dir(staging, directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing left once it was moved into place
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, fingerprint: str | None = None) -> ReconstructionVocabulary:
+        """Read a folder written by `save`; checksums are verified, and `fingerprint` (when given) must match."""
+        directory = Path(directory)
+        meta_path = directory / "vocabulary.json"
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"`directory` {directory} holds no reconstruction vocabulary (no vocabulary.json)")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as err:
+            raise ValueError(f"{meta_path} is not valid JSON ({err}); the vocabulary is corrupted") from err
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{meta_path}: unsupported format_version {meta.get('format_version')!r}")
+        for name in _FILES:
+            path = directory / name
+            if not path.is_file():
+                raise FileNotFoundError(f"{directory} is missing {name}")
+            if _sha256(path) != meta["sha256"][name]:
+                raise ValueError(f"{path} does not match its checksum in vocabulary.json; the vocabulary is corrupted")
+        if fingerprint is not None and meta.get("fingerprint") not in (None, fingerprint):
+            raise ValueError(
+                f"the vocabulary's keys come from embedder {meta['fingerprint']!r}, not {fingerprint!r}; rebuild it"
+            )
+        rows = [json.loads(line) for line in (directory / "entries.jsonl").read_text(encoding="utf-8").splitlines()]
+        keys = torch.from_numpy(np.load(directory / "keys.npy").astype(np.float32))
+        if len(rows) != meta["num_entries"] or tuple(keys.shape) != (meta["num_entries"], meta["token_dim"]):
+            raise ValueError(f"{directory} is inconsistent with its vocabulary.json")
+        return cls([r["surface"] for r in rows], [r["count"] for r in rows], keys, meta.get("fingerprint"))

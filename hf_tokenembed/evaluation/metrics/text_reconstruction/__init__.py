@@ -1,0 +1,1 @@
+"""The `text_reconstruction` metric (an `evaluate` module)."""

@@ -1,0 +1,97 @@
+"""The controller's training data: sentences as entries, their imitation states, and every state's vectors.
+
+`build_controller_data` segments sentences with a reconstruction vocabulary (only sentences every token of which
+is an entry can be rebuilt exactly, so only they teach), draws oracle states (`imitation.oracle_states`), and
+looks up each sentence's target vector and each state's summary (the sentence vector of its partial text) in a
+`SentenceVectorCache`. `add_states` appends rolled-in states (DAgger) the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from .imitation import ImitationStates, oracle_states
+from .sentence_cache import SentenceVectorCache
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ControllerData", "EntryVocabulary", "build_controller_data"]
+
+
+class EntryVocabulary(Protocol):
+    """What the controller's training needs of a reconstruction vocabulary (`controller.ReconstructionVocabulary`)."""
+
+    keys: torch.Tensor
+
+    def segment(self, sentence: str) -> Any: ...
+
+    def detokenize(self, ids: list[int]) -> str: ...
+
+
+@dataclass
+class ControllerData:
+    """States with their vectors.
+
+    Args:
+        states: The imitation states.
+        targets: `(sentences, sentence_dim)` target vector of each sentence.
+        summaries: `(states, sentence_dim)` sentence vector of each state's partial text (zeros when empty).
+        keys: `(entries, token_dim)` entry keys.
+        texts: The sentences.
+    """
+
+    states: ImitationStates
+    targets: torch.Tensor
+    summaries: torch.Tensor
+    keys: torch.Tensor
+    texts: list[str]
+
+    def add_states(self, states: ImitationStates, embedder, vocabulary: EntryVocabulary, cache_dir, progress=True):
+        """Append `states` (over the same sentences), their summaries encoded through a cache at `cache_dir`."""
+        summaries = _summaries(states, embedder, vocabulary, cache_dir, progress)
+        self.states.extend(states)
+        self.summaries = torch.cat([self.summaries, summaries])
+
+
+def _summaries(states: ImitationStates, embedder, vocabulary, cache_dir, progress: bool) -> torch.Tensor:
+    texts = [vocabulary.detokenize(buffer) for buffer in states.buffers]
+    written = [t for t, buffer in zip(texts, states.buffers) if buffer]
+    out = torch.zeros((len(states), embedder.sentence_dim))
+    if written:
+        cache = SentenceVectorCache.build(embedder, written, cache_dir, progress=progress)
+        rows = [i for i, buffer in enumerate(states.buffers) if buffer]
+        out[rows] = cache.vectors[[cache.row(texts[i]) for i in rows]]
+    return out
+
+
+def build_controller_data(
+    embedder,
+    vocabulary: EntryVocabulary,
+    sentences: list[str],
+    cache_dir: str | os.PathLike,
+    *,
+    states_per_sentence: int = 6,
+    max_entries: int = 40,
+    seed: int = 0,
+    progress: bool = True,
+) -> ControllerData:
+    """Segment `sentences`, keep those fully covered with 1..`max_entries` entries, draw their oracle states and
+    encode targets and summaries (cached under `cache_dir`: ``targets/`` and ``summaries/``)."""
+    kept, ids = [], []
+    for sentence in dict.fromkeys(sentences):
+        segmentation = vocabulary.segment(sentence)
+        if segmentation.covered and 1 <= len(segmentation.ids) <= max_entries:
+            kept.append(sentence)
+            ids.append(list(segmentation.ids))
+    if not kept:
+        raise ValueError("no sentence of `sentences` is fully covered by the vocabulary within `max_entries`")
+    logger.info("Controller sentences: %d of %d are covered and short enough", len(kept), len(sentences))
+    states = oracle_states(ids, states_per_sentence, seed=seed)
+    targets = SentenceVectorCache.build(embedder, kept, os.path.join(cache_dir, "targets"), progress=progress)
+    summaries = _summaries(states, embedder, vocabulary, os.path.join(cache_dir, "summaries"), progress)
+    return ControllerData(states, targets.vectors[[targets.row(s) for s in kept]], summaries, vocabulary.keys, kept)

@@ -1,0 +1,55 @@
+"""What the `trainers/` entry scripts share: presets (JSON files of argument defaults that explicit flags override)
+and the CPU thread count."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from transformers import HfArgumentParser
+
+__all__ = ["load_preset", "model_overrides", "parse_with_preset", "use_cpu_cores"]
+
+
+def load_preset(name: str, configs: Path) -> dict:
+    """Argument defaults of preset `name`: `configs/<name>.json` or a JSON path."""
+    path = Path(configs) / f"{name}.json"
+    if not path.is_file():
+        path = Path(name)
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(configs).glob("*.json"))
+        raise ValueError(f"`--preset` {name!r} is neither one of {known} nor a JSON file")
+    return json.loads(path.read_text())
+
+
+def parse_with_preset(arguments_class, configs: Path, default: str, argv: list[str] | None = None, description=None):
+    """Parse `argv` into `arguments_class` over the defaults of `--preset` (default: `default`)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--preset", default=default)
+    known, _ = pre.parse_known_args(argv)
+    parser = HfArgumentParser(arguments_class, description=description)
+    parser.add_argument("--preset", default=default, help=f"{configs.name}/<name>.json or a JSON path")
+    parser.set_defaults(**load_preset(known.preset, configs))
+    args, _preset = parser.parse_args_into_dataclasses(argv)
+    return args
+
+
+def use_cpu_cores(args) -> None:
+    """On CPU, give torch `args.cpu_threads` threads (default: the cores divided among the processes):
+    `accelerate launch` without `--cpu` pins OMP_NUM_THREADS=1, which halves the speed on 2 cores."""
+    import torch
+
+    if args.device.type == "cpu":
+        torch.set_num_threads(args.cpu_threads or max(1, (os.cpu_count() or 1) // args.world_size))
+
+
+def model_overrides(args) -> dict:
+    """The model-config values a controller run sets (`hidden_size`, `num_layers`, `dropout`; None keeps the
+    config's default)."""
+    return {
+        name: getattr(args, name)
+        for name in ("hidden_size", "num_layers", "dropout")
+        if getattr(args, name) is not None
+    }

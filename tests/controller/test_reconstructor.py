@@ -1,0 +1,138 @@
+"""The reconstruction vocabulary and the Reconstructor over a tiny trained controller."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hf_tokenembed.controller import ReconstructionVocabulary, rollin_states
+from hf_tokenembed.training import PlacerTrainer, SelectorTrainer
+
+from .conftest import controller_args
+
+
+def test_vocabulary_covers_the_training_text_and_round_trips(controller, tmp_path):
+    embedder, vocabulary, train, *_ = controller
+    coverage = vocabulary.coverage(train.texts)
+    assert coverage["token_coverage"] == 1.0 and coverage["uncovered_tokens"] == 0  # they were kept for that
+    assert all(vocabulary.detokenize(vocabulary.segment(t).ids) == t for t in train.texts[:20])
+    bank = embedder.encode_words(["bank"])[0]
+    torch.testing.assert_close(vocabulary.keys[vocabulary.segmenter.ids["bank"]], bank, atol=1e-3, rtol=0)  # fp16
+    vocabulary.save(tmp_path / "vocab")
+    loaded = ReconstructionVocabulary.load(tmp_path / "vocab", fingerprint=embedder.fingerprint())
+    assert loaded.surfaces == vocabulary.surfaces and (loaded.counts == vocabulary.counts).all()
+    assert torch.equal(loaded.keys, vocabulary.keys)  # kept at the fp16 precision they are saved at
+    with pytest.raises(ValueError, match="embedder"):
+        ReconstructionVocabulary.load(tmp_path / "vocab", fingerprint="another-model")
+    keys = tmp_path / "vocab" / "keys.npy"
+    keys.write_bytes(keys.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="corrupted"):
+        ReconstructionVocabulary.load(tmp_path / "vocab")
+    with pytest.raises(FileNotFoundError, match="no reconstruction vocabulary"):
+        ReconstructionVocabulary.load(tmp_path / "missing")
+
+
+def test_reconstruct_gives_text_its_cosine_and_a_trace(controller):
+    embedder, vocabulary, train, _, _, _, reconstructor = controller
+    targets = train.targets[:3]
+    for kwargs in ({"num_beams": 1, "verifier": False}, {"num_beams": 2, "verifier": True}):
+        results = reconstructor.reconstruct(targets, top_k=4, max_steps=6, return_steps=True, **kwargs)
+        assert len(results) == 3
+        for result, target in zip(results, targets):
+            assert isinstance(result["text"], str) and len(result["entries"]) <= 6
+            if result["entries"]:
+                again = embedder.encode_sentences([result["text"]])[0] @ torch.nn.functional.normalize(target, dim=0)
+                assert result["cosine"] == pytest.approx(float(again), abs=1e-4)  # the verifier's cosine is real
+            replay: list[str] = []
+            for step in result["steps"]:
+                if step["entry"] not in (None, "(move)"):
+                    replay.insert(step["slot"], step["entry"])
+            if not any(step["entry"] == "(move)" for step in result["steps"]):
+                assert replay == result["entries"]
+
+
+def test_vectors_as_numpy_single_or_batch(controller):
+    *_, reconstructor = controller
+    _, _, train, *_ = controller
+    single = reconstructor.reconstruct(train.targets[0].numpy(), num_beams=1, verifier=False, top_k=4, max_steps=3)
+    batch = reconstructor.reconstruct(train.targets[:1], num_beams=1, verifier=False, top_k=4, max_steps=3)
+    assert single == batch
+
+
+@pytest.mark.parametrize(
+    ("vectors", "kwargs", "error", "match"),
+    [
+        (torch.randn(2, 7), {}, ValueError, "dimension 7"),
+        (torch.full((1, 32), float("nan")), {}, ValueError, "NaN"),
+        (torch.full((1, 32), float("inf")), {}, ValueError, "NaN or infinite"),
+        (torch.zeros(1, 32), {}, ValueError, "zero vector"),
+        (torch.zeros(0, 32), {}, ValueError, "empty batch"),
+        (torch.randn(1, 2, 32), {}, ValueError, "shape"),
+        ("a sentence", {}, TypeError, "`vectors`"),
+        (torch.randn(1, 32), {"top_k": 0}, ValueError, "`top_k`"),
+        (torch.randn(1, 32), {"top_k": 10**7}, ValueError, "`top_k`"),
+        (torch.randn(1, 32), {"num_beams": 0}, ValueError, "`num_beams`"),
+        (torch.randn(1, 32), {"max_steps": -1}, ValueError, "`max_steps`"),
+    ],
+)
+def test_bad_input_names_the_argument(controller, vectors, kwargs, error, match):
+    *_, reconstructor = controller
+    with pytest.raises(error, match=match):
+        reconstructor.reconstruct(vectors, **kwargs)
+
+
+def test_trainers_report_held_out_state_metrics(controller, tmp_path):
+    _, _, train, dev, selector, placer, _ = controller
+    metrics = SelectorTrainer(selector, controller_args(tmp_path / "s"), train, eval_data=dev).evaluate()
+    assert metrics["eval_selector_hit@1"] <= metrics["eval_selector_hit@16"]
+    assert metrics["eval_selector_states"] == sum(bool(dev.states.missing(s)) for s in range(len(dev.states)))
+    placed = PlacerTrainer(placer, controller_args(tmp_path / "p"), train, selector, eval_data=dev).evaluate()
+    assert {
+        "eval_placer_slot_accuracy",
+        "eval_placer_slot_accuracy_append_baseline",
+        "eval_placer_stop_recall",
+    } <= set(placed)
+
+
+def test_rollin_states_are_aligned_with_their_sentences(controller):
+    _, _, train, *_, reconstructor = controller
+    states = rollin_states(reconstructor, train.states.sentences, train.targets, [0, 1], top_k=4)
+    assert len(states) >= 2 and set(states.sentence_of) <= {0, 1}
+    assert states.buffers[0] == []  # every decode starts empty
+    for i in range(len(states)):
+        sentence = train.states.sentences[states.sentence_of[i]]
+        for entry, position in zip(states.buffers[i], states.positions[i]):
+            assert position == -1 or sentence[position] == entry
+    assert np.all([len(b) == len(p) for b, p in zip(states.buffers, states.positions)])
+
+
+def test_a_perfect_selector_writes_exactly_the_bag(controller):
+    """With `bags`, the candidates are the entries not written yet and the text ends when the bag is empty."""
+    _, vocabulary, train, *_, reconstructor = controller
+    bags = [train.states.sentences[i] for i in range(3)]
+    results = reconstructor.reconstruct(train.targets[:3], num_beams=2, top_k=4, bags=bags, repair=0)
+    for result, bag in zip(results, bags):
+        assert sorted(vocabulary.segmenter.ids[e] for e in result["entries"]) == sorted(bag)
+
+
+def test_cosine_search_orders_a_bag_and_repair_only_raises_the_cosine(controller):
+    from collections import Counter
+
+    from hf_tokenembed.controller.search import cosine_insertion, embed_buffers, repair_by_moves
+
+    embedder, vocabulary, train, *_ = controller
+    target = torch.nn.functional.normalize(train.targets[0], dim=0)
+    bag = train.states.sentences[0]
+
+    def left(buffer, summary):
+        return sorted((Counter(bag) - Counter(buffer)).keys())
+
+    entries, cosine = cosine_insertion(embedder, vocabulary, target, left, max_steps=len(bag), until_no_gain=False)
+    assert sorted(entries) == sorted(bag)
+    assert cosine == pytest.approx(float(embed_buffers(embedder, vocabulary, [entries])[0] @ target), abs=1e-5)
+    scrambled = entries[::-1]
+    start = float(embed_buffers(embedder, vocabulary, [scrambled])[0] @ target)
+    repaired, better, moved = repair_by_moves(embedder, vocabulary, scrambled, target, start, passes=3)
+    assert better >= start and sorted(repaired) == sorted(bag) and moved <= 3
+    assert float(embed_buffers(embedder, vocabulary, [repaired])[0] @ target) == pytest.approx(better, abs=1e-5)
