@@ -131,6 +131,8 @@ def build_stage1_examples(
     if max_synonym_pairs:
         pairs = [pair for pair in wn.synonym_pairs(exclude=held_out) if all(map(_everyday_lemma, pair))]
         for pair in random.Random(f"{seed}:synonyms").sample(pairs, min(max_synonym_pairs, len(pairs))):
+            if any(types[lower_id[w]] != w for w in pair if w in lower_id):
+                continue  # the corpus knows the word only capitalised ("silva" as the name "Silva"): not this lemma
             for word in pair:
                 if word.lower() not in lower_id:
                     lower_id[word.lower()] = len(types)

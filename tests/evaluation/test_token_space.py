@@ -132,7 +132,5 @@ def test_evaluate_model_with_packaged_minilm(data_dir, minilm_model):
     other = evaluate_model(minilm_model, data_dir, max_items=20, reference=raw)
     assert other["word_geometry_spearman"] < 0.99  # a random head moves the token space...
     assert other["geometry_spearman"] == pytest.approx(1.0, abs=1e-4)  # ...but not the sentence space (fresh LoRA)
-    assert (
-        other["synonym_recall@10"] != metrics["synonym_recall@10"]
-        or other["context_type_acc@1"] != metrics["context_type_acc@1"]
-    )
+    # On this small data folder the recall@10 figures saturate at 1.0 for both; the WiC threshold is continuous.
+    assert other["wic_threshold"] != pytest.approx(metrics["wic_threshold"], abs=1e-4)
