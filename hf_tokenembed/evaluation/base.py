@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import logging
 import os
 import random
@@ -19,7 +18,7 @@ try:  # sentence-transformers >= 6 keeps the evaluator base classes under `base`
 except ImportError:  # pragma: no cover - older sentence-transformers
     from sentence_transformers.evaluation import SentenceEvaluator
 
-from .metrics import metric_path
+from .metrics import load_metric
 from .metrics.retrieval_at_k.retrieval_at_k import compute_retrieval_at_k
 
 logger = logging.getLogger(__name__)
@@ -87,23 +86,12 @@ def top_k(
     return torch.cat(out) if out else torch.empty((0, k), dtype=torch.long)
 
 
-@functools.lru_cache(maxsize=1)
-def _load_metric():
-    try:
-        import evaluate
-
-        return evaluate.load(metric_path("retrieval_at_k"), keep_in_memory=True)
-    except Exception as error:  # noqa: BLE001 - any loading failure falls back to the same maths
-        logger.warning("evaluate.load of the local retrieval_at_k metric failed (%s); using the plain function", error)
-        return None
-
-
 def retrieval_at_k(ranked: torch.Tensor | Sequence[Sequence[int]], gold: Sequence[Sequence[int]], k: int) -> dict:
     """``{"recall@k", "accuracy@k"}`` through the local `evaluate` metric ``retrieval_at_k``."""
     check_positive(k, "k")
     predictions = [list(map(int, row[:k])) for row in (ranked.tolist() if torch.is_tensor(ranked) else ranked)]
     references = [list(map(int, ids)) for ids in gold]
-    metric = _load_metric()
+    metric = load_metric("retrieval_at_k")
     if metric is None:
         return compute_retrieval_at_k(predictions, references, k=k)
     return metric.compute(predictions=predictions, references=references, k=k)

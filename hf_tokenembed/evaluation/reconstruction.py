@@ -3,31 +3,16 @@ of each re-embedded output to its target."""
 
 from __future__ import annotations
 
-import functools
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from .metrics import metric_path
+from .metrics import load_metric
 from .metrics.text_reconstruction.text_reconstruction import compute_text_reconstruction
 
-logger = logging.getLogger(__name__)
-
 __all__ = ["reconstruction_scores"]
-
-
-@functools.lru_cache(maxsize=1)
-def _load_metric():
-    try:
-        import evaluate
-
-        return evaluate.load(metric_path("text_reconstruction"), keep_in_memory=True)
-    except Exception as error:  # noqa: BLE001 - any loading failure falls back to the same maths
-        logger.warning("evaluate.load of the local text_reconstruction metric failed (%s); using the function", error)
-        return None
 
 
 def reconstruction_scores(
@@ -37,7 +22,7 @@ def reconstruction_scores(
     the mean cosine of `embedder.encode_sentences(prediction)` to its target (0 for an empty prediction)."""
     if len(predictions) != len(references):
         raise ValueError(f"`predictions` has {len(predictions)} texts for {len(references)} `references`")
-    metric = _load_metric()
+    metric = load_metric("text_reconstruction")
     if metric is None:
         scores = compute_text_reconstruction(list(predictions), list(references))
     else:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from pathlib import Path
 
-__all__ = ["metric_path"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["load_metric", "metric_path"]
 
 
 def metric_path(name: str) -> str:
@@ -13,3 +17,17 @@ def metric_path(name: str) -> str:
     if not (folder / f"{name}.py").is_file():
         raise ValueError(f"`name` {name!r} is not a metric of hf_tokenembed.evaluation.metrics")
     return str(folder)
+
+
+@functools.cache
+def load_metric(name: str):
+    """``evaluate.load`` of the local metric `name` (once per process), or None when loading fails: callers then
+    run the metric script's own compute function, the same maths."""
+    path = metric_path(name)
+    try:
+        import evaluate
+
+        return evaluate.load(path, keep_in_memory=True)
+    except Exception as error:  # noqa: BLE001 - any loading failure falls back to the same maths
+        logger.warning("evaluate.load of the local %s metric failed (%s); using the plain function", name, error)
+        return None
