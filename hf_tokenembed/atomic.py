@@ -5,12 +5,14 @@ A crash (or Ctrl-C) at any point leaves either the previous version or the new o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["replace_dir", "staging_dir", "write_text"]
+__all__ = ["replace_dir", "staging_dir", "written_dir", "write_text"]
 
 
 def staging_dir(target: str | os.PathLike) -> Path:
@@ -36,6 +38,18 @@ def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:
         raise
     finally:
         shutil.rmtree(backup.parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def written_dir(target: str | os.PathLike) -> Iterator[Path]:
+    """``with written_dir(target) as staging:`` fill `staging`; on success it replaces `target`, and on any error
+    it is removed, leaving `target` as it was."""
+    staging = staging_dir(target)
+    try:
+        yield staging
+        replace_dir(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing left once it was moved into place
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

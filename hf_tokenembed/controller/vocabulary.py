@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import written_dir
 from hf_tokenembed.data import Segmentation, Segmenter, reconstruction_entries
 from hf_tokenembed.data.segmentation import entry_kind
 
@@ -124,8 +123,7 @@ class ReconstructionVocabulary:
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | os.PathLike) -> None:
         """Write the folder atomically (a crash leaves the previous version)."""
-        staging = staging_dir(directory)
-        try:
+        with written_dir(directory) as staging:
             with open(staging / "entries.jsonl", "w", encoding="utf-8") as f:
                 for surface, kind, count in zip(self.surfaces, self.kinds, self.counts.tolist()):
                     f.write(json.dumps({"surface": surface, "kind": kind, "count": count}, ensure_ascii=False) + "\n")
@@ -138,9 +136,6 @@ class ReconstructionVocabulary:
                 "sha256": {name: _sha256(staging / name) for name in _FILES},
             }
             (staging / "vocabulary.json").write_text(json.dumps(meta, indent=2) + "\n")
-            replace_dir(staging, directory)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)  # nothing left once it was moved into place
 
     @classmethod
     def load(cls, directory: str | os.PathLike, fingerprint: str | None = None) -> ReconstructionVocabulary:

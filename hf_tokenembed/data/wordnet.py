@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import written_dir
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ def assemble_wordnet(source: str | os.PathLike, cache_root: str | os.PathLike | 
     marker = target / ".source"
     if _is_reader_folder(target) and marker.is_file() and marker.read_text() == str(source.resolve()):
         return target
-    tmp = staging_dir(target)
-    try:
+    with written_dir(target) as tmp:
         for name in WORDNET_FILES + OPTIONAL_FILES:
             src = (source / name).resolve()
             if not src.is_file():
@@ -103,10 +102,6 @@ def assemble_wordnet(source: str | os.PathLike, cache_root: str | os.PathLike | 
             shutil.copyfile(src, tmp / name)
         shutil.copyfile(LEXNAMES_FILE, tmp / "lexnames")
         (tmp / ".source").write_text(str(source.resolve()))
-        replace_dir(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("Assembled WordNet reader folder %s from %s", target, source)
     return target
 

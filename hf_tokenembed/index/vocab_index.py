@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any, NamedTuple
@@ -16,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import written_dir
 from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, wic_sentences
 
 from .config import VocabIndexConfig
@@ -488,8 +487,8 @@ class VocabIndex:
                 raise ValueError(f"directory {directory!r} exists and is not a folder")
             if os.listdir(directory) and not os.path.isfile(os.path.join(directory, CONFIG_NAME)):
                 raise ValueError(f"directory {directory!r} is not empty and holds no index; refusing to replace it")
-        tmp = os.fspath(staging_dir(directory))
-        try:
+        with written_dir(directory) as staging:
+            tmp = os.fspath(staging)
             faiss.write_index(self._cpu_index, os.path.join(tmp, FAISS_NAME))
             save_entries(self.entries, os.path.join(tmp, ENTRIES_NAME))
             meta = self.metadata()
@@ -497,10 +496,6 @@ class VocabIndex:
             with open(os.path.join(tmp, CONFIG_NAME), "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=2, sort_keys=True)
                 f.write("\n")
-            replace_dir(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         logger.info("Saved %s index with %d entries to %s", self.index_type, len(self), directory)
         return directory
 

@@ -10,14 +10,13 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import written_dir
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +117,8 @@ class FrozenFeatureCache:
                 return cache
         except FileNotFoundError:
             pass
-        staging = staging_dir(path)
-        try:
+        with written_dir(path) as staging:
             cls._compute(model, texts, staging, key, batch_size, progress)
-            replace_dir(staging, path)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         return cls(path)
 
     @staticmethod

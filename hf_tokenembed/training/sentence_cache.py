@@ -12,13 +12,12 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import written_dir
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +79,10 @@ class SentenceVectorCache:
                 return cache
         except FileNotFoundError:
             pass
-        staging = staging_dir(path)
-        try:
+        with written_dir(path) as staging:
             vectors = embedder.encode_sentences(texts, batch_size=batch_size, show_progress_bar=progress)
             table = datasets.Dataset.from_dict({"text": texts, "vector": vectors.numpy().astype(np.float16)})
             table.save_to_disk(str(staging / "table"))
             meta = {"key": key, "texts": len(texts), "dim": int(vectors.shape[1])}
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
-            replace_dir(staging, path)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         return cls(path)
