@@ -6,7 +6,7 @@ DATA ?= runs/data
 MODEL ?= runs/raw-minilm
 INDEX ?= runs/index
 
-.PHONY: setup wordnet demo test test-fast lint style bench clean
+.PHONY: setup wordnet demo train-all test test-fast lint style bench clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,18 @@ wordnet:
 
 demo: setup
 	$(VENV)/bin/hf-tokenembed demo
+
+# The whole chain on the offline defaults: data, stage 1, the reconstruction vocabulary (built by the Selector's
+# script), Selector, Placer, bundle (runs/bundle). Prints each stage's and the total wall time.
+LAUNCH := $(VENV)/bin/accelerate launch --cpu --num_processes 1
+train-all: setup
+	@set -e; start=$$(date +%s); stage() { t=$$(date +%s); "$$@"; echo "train-all: $$* ... $$(( $$(date +%s) - t )) s"; }; \
+	stage $(VENV)/bin/hf-tokenembed data build --out $(DATA); \
+	stage $(LAUNCH) trainers/train_head.py; \
+	stage $(LAUNCH) trainers/train_selector.py; \
+	stage $(LAUNCH) trainers/train_placer.py; \
+	stage $(VENV)/bin/hf-tokenembed bundle runs/token-head runs/selector runs/placer --out runs/bundle; \
+	echo "train-all: wall time $$(( $$(date +%s) - start )) s"
 
 test: setup
 	$(PY) -m pytest -q

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -46,35 +44,23 @@ import hf_tokenembed  # noqa: F401  (registers the Auto classes)
 from hf_tokenembed.controller import ReconstructionVocabulary, Reconstructor
 from hf_tokenembed.controller.search import cosine_insertion
 from hf_tokenembed.data import load_data
-from hf_tokenembed.evaluation import raw_backbone, reconstruction_scores
+from hf_tokenembed.evaluation import (
+    BUCKETS,
+    bucket_sentences,
+    format_reconstruction_table,
+    raw_backbone,
+    reconstruction_scores,
+    score_buckets,
+)
 from hf_tokenembed.training import ControllerTrainingArguments, PlacerTrainer, SelectorTrainer, build_controller_data
 from hf_tokenembed.training.controller_trainer import noisy_target
 
-BUCKETS = {"<= 10": (1, 10), "11-20": (11, 20), "21-40": (21, 40)}
-
-
-def pick_sentences(texts: list[str], per_bucket: int, vocabulary: ReconstructionVocabulary, seed: int) -> dict:
-    """Up to `per_bucket` sentences of each length bucket (covered or not: uncovered words simply cost F1)."""
-    rng = random.Random(seed)
-    out = {}
-    for name, (low, high) in BUCKETS.items():
-        inside = [t for t in texts if low <= len(t.split()) <= high]
-        out[name] = rng.sample(inside, min(per_bucket, len(inside)))
-    return out
-
 
 def run(name: str, decode, sentences: dict, targets: dict, embedder, outputs: dict | None = None) -> dict:
-    """Decode every bucket with `decode(targets, texts) -> texts`; scores and seconds per sentence (the decoded
-    texts go to `outputs[bucket]` when given)."""
-    rows = {}
-    for bucket, texts in sentences.items():
-        start = time.perf_counter()
-        decoded = decode(targets[bucket], texts)
-        seconds = (time.perf_counter() - start) / len(texts)
-        rows[bucket] = {**reconstruction_scores(decoded, texts, embedder, targets[bucket]), "seconds": seconds}
-        print(name, bucket, json.dumps({k: round(v, 4) for k, v in rows[bucket].items()}), flush=True)
-        if outputs is not None:
-            outputs[bucket] = decoded
+    """`score_buckets`, printed as it goes."""
+    rows = score_buckets(decode, sentences, targets, embedder, outputs)
+    for bucket, row in rows.items():
+        print(name, bucket, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
     return rows
 
 
@@ -106,7 +92,7 @@ def main() -> None:
     data = load_data(args.data)
     test = list(data["eval/reconstruction"]["test"]["text"])
     coverage = vocabulary.coverage(test)
-    sentences = pick_sentences(test, args.sentences // len(BUCKETS), vocabulary, args.seed)
+    sentences = bucket_sentences(test, args.sentences // len(BUCKETS), args.seed)
     few = args.baseline_sentences // len(BUCKETS) if args.baseline_sentences else None
     baseline_sentences = {b: texts[:few] if few else texts for b, texts in sentences.items()}
     raw = raw_backbone(embedder)
@@ -252,16 +238,6 @@ def component_metrics(args, embedder, raw, vocabulary, selector, placer, data) -
 def render(args, results, components, coverage, sentences, baseline_sentences) -> str:
     counts = {b: len(t) for b, t in sentences.items()}
     few = {b: len(t) for b, t in baseline_sentences.items()}
-    lines = [
-        "| system | bucket | token F1 | BLEU | exact | cosine | s / sentence |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for system, rows in results.items():
-        for bucket, row in rows.items():
-            lines.append(
-                f"| {system} | {bucket} | {row['token_f1']:.3f} | {row['bleu']:.1f} | {row['exact_match']:.1%} | "
-                f"{row['cosine']:.3f} | {row['seconds']:.2f} |"
-            )
     c = components
     return f"""## Text reconstruction (`benchmarks/bench_reconstruction.py`)
 
@@ -277,7 +253,7 @@ Vocabulary coverage of all {coverage["tokens"]:,} test tokens: {coverage["token_
 ({coverage["sentence_coverage"]:.1%} of the test sentences fully covered); most frequent uncovered:
 {", ".join(f"{t} ({n})" for t, n in coverage["most_common_uncovered"][:8])}.
 
-{chr(10).join(lines)}
+{format_reconstruction_table(results)}
 
 Components, on the oracle states of 500 test sentences:
 Selector hit@1 {c["selector_hit@1"]:.3f}, hit@16 {c["selector_hit@16"]:.3f} (raw residual's nearest entries:

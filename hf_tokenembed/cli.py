@@ -1,4 +1,5 @@
-"""`hf-tokenembed`: build data, build and inspect indexes, evaluate, run the demo."""
+"""`hf-tokenembed`: build data, build and inspect indexes, evaluate, assemble and run text-reconstruction bundles,
+run the demo."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_QUERIES = ["car", "happy", "paris", "red herring", "New York"]
 DEMO_CONTEXTS = ["We sat on the river bank and watched the boats.", "The bank raised its interest rates again."]
+RELEASED_BUNDLE = "checkpoints/tokenembed-reconstructor-minilm"
 
 
 def _load_embedder(model: str):
@@ -57,29 +59,128 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(clean) if args.json else format_metrics(metrics))
 
 
+def _bundle(args: argparse.Namespace) -> None:
+    from hf_tokenembed.controller import ReconstructionVocabulary, Reconstructor
+
+    embedder = _load_embedder(args.embedder)
+    vocabulary = ReconstructionVocabulary.load(
+        args.vocabulary or os.path.join(args.embedder, "reconstruction_vocab"), fingerprint=embedder.fingerprint()
+    )
+    reconstructor = Reconstructor(embedder, _load_embedder(args.selector), _load_embedder(args.placer), vocabulary)
+    reconstructor.to_bundle().save_pretrained(args.out)
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    print(f"TextReconstructor bundle saved to {args.out} ({size / 1e6:.1f} MB, {len(vocabulary):,} entries)")
+
+
+def _decoding(args: argparse.Namespace) -> dict:
+    options = {"num_beams": args.num_beams, "top_k": args.top_k, "max_steps": args.max_steps}
+    if args.greedy:
+        options.update(num_beams=1, verifier=False)
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _reconstruct(args: argparse.Namespace) -> None:
+    import json
+
+    import numpy as np
+    from transformers import pipeline
+
+    if bool(args.texts) == bool(args.vectors):
+        raise SystemExit("hf-tokenembed reconstruct: give texts or --vectors FILE.npy (one of the two)")
+    inputs = list(args.texts) if args.texts else np.load(args.vectors)
+    results = pipeline("text-reconstruction", model=args.bundle)(inputs, return_steps=args.steps, **_decoding(args))
+    results = results if isinstance(results, list) else [results]
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False))
+        return
+    for i, result in enumerate(results):
+        source = args.texts[i] if args.texts else f"vector {i}"
+        print(f"{source}\n  -> {result['text']}   (cosine {result['cosine']:.3f})")
+        for n, step in enumerate(result.get("steps", []), 1):
+            entry, slot = step["entry"], step["slot"]
+            action = "STOP" if entry is None else entry if slot is None else f"{entry!r} at slot {slot}"
+            print(f"     {n:>2}. {action:<32} cosine {step['cosine']:.3f}")
+
+
+def _evaluate_reconstruction(args: argparse.Namespace) -> None:
+    import json
+
+    from hf_tokenembed.controller import Reconstructor
+    from hf_tokenembed.data import load_data
+    from hf_tokenembed.evaluation import (
+        BUCKETS,
+        bucket_sentences,
+        evaluate_reconstruction,
+        format_reconstruction_table,
+    )
+    from hf_tokenembed.models import TextReconstructor
+
+    bundle = TextReconstructor.from_pretrained(args.bundle)
+    reconstructor = Reconstructor.from_bundle(bundle)
+    texts = list(load_data(args.data)["eval/reconstruction"][args.split]["text"])
+    sentences = bucket_sentences(texts, args.sentences // len(BUCKETS), seed=args.seed)
+    results = evaluate_reconstruction(reconstructor, sentences)
+    table = format_reconstruction_table(results)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        counts = ", ".join(f"{b}: {len(t)}" for b, t in sentences.items())
+        print(f"{args.split} sentences of {args.data} ({counts}), bundle {args.bundle}\n")
+        print(table)
+    if args.card:
+        from hf_tokenembed.atomic import write_text
+        from hf_tokenembed.training import render_bundle_card
+
+        command = f"hf-tokenembed evaluate-reconstruction {args.bundle} --data {args.data} --split {args.split} " + (
+            f"--sentences {args.sentences} --seed {args.seed}"
+        )
+        name = Path(args.bundle).name
+        card = render_bundle_card(name, bundle, table, command, sum(map(len, sentences.values())), args.seed)
+        write_text(Path(args.card), card)
+        print(f"\nmodel card written to {args.card}")
+
+
 def _demo(args: argparse.Namespace) -> None:
-    """Nearest neighbours of a few words, two multi-word expressions and "bank" in two contexts."""
-    from hf_tokenembed.data import build_data, format_summary
-    from hf_tokenembed.index import VocabIndex, VocabIndexConfig, format_neighbors, neighbors
-    from hf_tokenembed.models import TokenEmbedder, TokenEmbedderConfig
+    """Reconstruct held-out sentences with the released bundle; neighbours of words, an MWE and "bank" in context."""
+    import time
+
+    from hf_tokenembed.controller import Reconstructor
+    from hf_tokenembed.data import build_data, format_summary, load_data
+    from hf_tokenembed.evaluation import bucket_sentences
+    from hf_tokenembed.evaluation.metrics.text_reconstruction.text_reconstruction import token_f1
+    from hf_tokenembed.index import format_neighbors, neighbors
 
     runs = Path(args.runs)
     print(format_summary(build_data("bbc-news", runs / "data")))
-    model_dir = runs / "raw-minilm"
-    if not (model_dir / "config.json").exists():
-        TokenEmbedder(TokenEmbedderConfig(lora_layers=0, head_dims=[])).save_pretrained(model_dir)
-    embedder = _load_embedder(str(model_dir))
-    index_dir = model_dir / "vocab_index"
-    try:
-        index = VocabIndex.load(index_dir, embedder=embedder)
-    except (FileNotFoundError, ValueError):
-        index = VocabIndex.build(embedder, runs / "data", VocabIndexConfig())
-        index.save(index_dir)
-    print(f"\n{index!r}\n")
-    print(format_neighbors(neighbors(index, embedder, DEMO_QUERIES, k=args.k), DEMO_QUERIES), end="\n\n")
+    reconstructor = Reconstructor.from_pretrained(args.bundle)
+    embedder = reconstructor.embedder
+    held_out = list(load_data(runs / "data")["eval/reconstruction"]["test"]["text"])
+    sentences = [t for bucket in bucket_sentences(held_out, args.sentences // 3, seed=0).values() for t in bucket]
+    print(f"\nReconstructing {len(sentences)} held-out BBC test sentences with {args.bundle} (verifier beam)\n")
+    for text in sentences:
+        start = time.perf_counter()
+        result = reconstructor.reconstruct(embedder.encode_sentences([text]))[0]
+        seconds = time.perf_counter() - start
+        print(f"original: {text}\nrebuilt:  {result['text']}")
+        print(
+            f"          cosine {result['cosine']:.3f}  token F1 {token_f1(result['text'], text):.3f}  {seconds:.2f} s\n"
+        )
+    index = reconstructor.vocabulary.neighbor_index()
+
+    def nearest(queries, context=None):  # "Bank" and "bank" share a vector in an uncased space: show one
+        rows = []
+        for hits in neighbors(index, embedder, queries, context, k=3 * args.k):
+            distinct = {}
+            for entry, score in hits:
+                distinct.setdefault(entry.label.casefold(), (entry, score))
+            rows.append(list(distinct.values())[: args.k])
+        return rows
+
+    print(f"Neighbours among the bundle's {len(index):,} vocabulary entries (case variants shown once)\n")
+    print(format_neighbors(nearest(DEMO_QUERIES), DEMO_QUERIES, show_synset=False))
     for context in DEMO_CONTEXTS:
-        print(format_neighbors(neighbors(index, embedder, ["bank"], context, k=args.k), [f"bank  @  {context}"]))
         print()
+        print(format_neighbors(nearest(["bank"], context), [f"bank  @  {context}"], show_synset=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,10 +189,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="build data + index offline and print neighbours")
-    demo.add_argument("--runs", default="runs", help="folder for the data, model and index (default: runs)")
+    demo = commands.add_parser("demo", help="reconstruct held-out sentences with the released bundle; neighbours")
+    demo.add_argument("--bundle", default=RELEASED_BUNDLE, help=f"bundle folder (default: {RELEASED_BUNDLE})")
+    demo.add_argument("--runs", default="runs", help="folder for the data (default: runs)")
+    demo.add_argument("--sentences", type=int, default=12, help="held-out sentences to reconstruct (default: 12)")
     demo.add_argument("-k", type=int, default=8, help="neighbours per query")
     demo.set_defaults(func=_demo)
+
+    bundle = commands.add_parser("bundle", help="assemble a TextReconstructor bundle from trained parts")
+    bundle.add_argument("embedder", help="TokenEmbedder folder")
+    bundle.add_argument("selector", help="Selector folder (trainers/train_selector.py)")
+    bundle.add_argument("placer", help="Placer folder (trainers/train_placer.py)")
+    bundle.add_argument("--vocabulary", help="reconstruction vocabulary (default: EMBEDDER/reconstruction_vocab)")
+    bundle.add_argument("--out", required=True, help="bundle folder to write")
+    bundle.set_defaults(func=_bundle)
+
+    def decoding_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--num-beams", type=int, help="hypotheses per input (default: the bundle's)")
+        command.add_argument("--top-k", type=int, help="FAISS candidates per step (default: the bundle's)")
+        command.add_argument("--max-steps", type=int, help="most entries written (default: the bundle's)")
+        command.add_argument("--greedy", action="store_true", help="one hypothesis, no verifier")
+
+    rebuild = commands.add_parser("reconstruct", help="rebuild texts (round trip) or sentence vectors with a bundle")
+    rebuild.add_argument("bundle", help="bundle folder or hub name")
+    rebuild.add_argument("texts", nargs="*", help="texts to embed and rebuild")
+    rebuild.add_argument("--vectors", help="a .npy file of sentence vectors, (d,) or (n, d)")
+    rebuild.add_argument("--steps", action="store_true", help="print each text's step trace")
+    rebuild.add_argument("--json", action="store_true", help="print one JSON list of results")
+    decoding_options(rebuild)
+    rebuild.set_defaults(func=_reconstruct)
+
+    scores = commands.add_parser(
+        "evaluate-reconstruction", help="greedy and verifier-beam scores of a bundle by length bucket"
+    )
+    scores.add_argument("bundle", help="bundle folder or hub name")
+    scores.add_argument("--data", default="runs/data", help="data folder (default: runs/data)")
+    scores.add_argument("--split", default="test", choices=["dev", "test"])
+    scores.add_argument("--sentences", type=int, default=300, help="sentences in all, split evenly by bucket")
+    scores.add_argument("--seed", type=int, default=0, help="seed of the sentence sample")
+    scores.add_argument("--json", action="store_true", help="print {system: {bucket: scores}} as JSON")
+    scores.add_argument("--card", help="also write the bundle's model card with these figures (e.g. BUNDLE/README.md)")
+    scores.set_defaults(func=_evaluate_reconstruction)
 
     data = commands.add_parser("data", help="corpora, vocabulary, MWEs, WordNet senses, evaluation sets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -131,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:  # transformers' load reports and weight-loading bars are noise in a CLI's output
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
     args.func(args)
 
 

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig
+from hf_tokenembed.index import VocabIndex, VocabIndexConfig
+from hf_tokenembed.models.reconstructor import DECODING_DEFAULTS, TextReconstructor
 
 from .search import embed_buffers, repair_by_moves
 from .vocabulary import ReconstructionVocabulary
@@ -92,9 +93,18 @@ class Reconstructor:
         selector: A trained `Selector` (its keys are the vocabulary's).
         placer: A trained `Placer`.
         vocabulary: The `ReconstructionVocabulary` the Selector was trained on.
+        defaults: Decoding defaults of `reconstruct` (any of `DECODING_DEFAULTS`; a bundle's config's `decoding`
+            with `from_bundle`).
+
+    Example:
+        ```python
+        >>> reconstructor = Reconstructor.from_pretrained("checkpoints/tokenembed-reconstructor-minilm")
+        >>> target = reconstructor.embedder.encode_sentences(["The bank raised its rates."])
+        >>> reconstructor.reconstruct(target)[0]["text"]
+        ```
     """
 
-    def __init__(self, embedder, selector, placer, vocabulary: ReconstructionVocabulary):
+    def __init__(self, embedder, selector, placer, vocabulary: ReconstructionVocabulary, **defaults):
         if len(vocabulary) != selector.config.num_entries:
             raise ValueError(
                 f"the Selector scores {selector.config.num_entries} entries but the vocabulary has {len(vocabulary)}"
@@ -103,11 +113,30 @@ class Reconstructor:
         self.selector = selector.eval()
         self.placer = placer.eval()
         self.vocabulary = vocabulary
-        entries = [
-            IndexEntry(s, k, int(c)) for s, k, c in zip(vocabulary.surfaces, vocabulary.kinds, vocabulary.counts)
-        ]
+        self.defaults = {**DECODING_DEFAULTS, **defaults}
         config = VocabIndexConfig(index_type="exact", normalize_queries=False, normalize_vectors=False)
-        self.index = VocabIndex.from_vectors(selector.search_keys(), entries, config)  # logits = [q, 1] · keys
+        self.index = VocabIndex.from_vectors(selector.search_keys(), vocabulary.index_entries(), config)  # [q, 1]·keys
+
+    @classmethod
+    def from_bundle(cls, bundle: TextReconstructor) -> Reconstructor:
+        """Decode a loaded `TextReconstructor` with its config's defaults."""
+        vocabulary = ReconstructionVocabulary(
+            bundle.surfaces, bundle.counts, bundle.selector.entry_keys, bundle.config.embedder_fingerprint
+        )
+        return cls(bundle.embedder, bundle.selector, bundle.placer, vocabulary, **bundle.config.decoding)
+
+    @classmethod
+    def from_pretrained(cls, path: str, **kwargs) -> Reconstructor:
+        """Load a bundle folder or hub repository (`TextReconstructor.from_pretrained`) and decode it."""
+        return cls.from_bundle(TextReconstructor.from_pretrained(path, **kwargs))
+
+    def to_bundle(self, **config_kwargs) -> TextReconstructor:
+        """This reconstructor's parts as a `TextReconstructor` (`config_kwargs`: its `TextReconstructorConfig`;
+        `decoding` defaults to this reconstructor's defaults)."""
+        config_kwargs.setdefault("decoding", dict(self.defaults))
+        return TextReconstructor.from_components(
+            self.embedder, self.selector, self.placer, self.vocabulary, **config_kwargs
+        )
 
     @property
     def sentence_dim(self) -> int:
@@ -118,19 +147,20 @@ class Reconstructor:
     def reconstruct(
         self,
         vectors: Any,
-        num_beams: int = 4,
-        top_k: int = 16,
+        num_beams: int | None = None,
+        top_k: int | None = None,
         max_steps: int | None = None,
-        verifier: bool = True,
+        verifier: bool | None = None,
         return_steps: bool = False,
         *,
-        lm_weight: float = 0.05,
-        patience: int = 3,
+        lm_weight: float | None = None,
+        patience: int | None = None,
         repair: int | None = None,
         batch_size: int = 32,
         bags: Sequence[Sequence[int]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Texts for sentence vectors `(d,)` or `(n, d)` (torch or numpy).
+        """Texts for sentence vectors `(d,)` or `(n, d)` (torch or numpy). Arguments left at `None` take
+        `self.defaults`.
 
         Args:
             vectors: Target sentence vectors (normalised here).
@@ -142,8 +172,7 @@ class Reconstructor:
             return_steps: Add each text's step trace (entry, slot, score, cosine after the step).
             lm_weight: Weight of the controller's mean log-probability against the cosine (verifier only).
             patience: Steps without a higher cosine before a verified input stops.
-            repair: Passes of "move one entry to another slot if the cosine rises" (default: 2 with the
-                verifier, 0 without).
+            repair: Passes of "move one entry to another slot if the cosine rises" (never without the verifier).
             batch_size: Inputs decoded together.
             bags: Optional, per input, the multiset of entry ids to write (a perfect Selector: the candidates are
                 the entries of the bag not written yet, and the text ends when it is empty). The benchmarks' ceiling.
@@ -153,13 +182,18 @@ class Reconstructor:
             cosine to the target.
         """
         targets = check_vectors(vectors, self.sentence_dim)
+        given = {"num_beams": num_beams, "top_k": top_k, "max_steps": max_steps, "verifier": verifier,
+                 "lm_weight": lm_weight, "patience": patience, "repair": repair}  # fmt: skip
+        options = {**self.defaults, **{k: v for k, v in given.items() if v is not None}}
+        num_beams, top_k, max_steps, verifier = (options[k] for k in ("num_beams", "top_k", "max_steps", "verifier"))
+        lm_weight, patience, repair = options["lm_weight"], options["patience"], options["repair"]
         num_beams = _positive_int(num_beams, "num_beams")
         top_k = _positive_int(top_k, "top_k")
         if top_k > len(self.vocabulary):
             raise ValueError(f"`top_k`={top_k} exceeds the vocabulary ({len(self.vocabulary)} entries)")
         max_steps = _positive_int(max_steps if max_steps is not None else self.placer.config.max_entries, "max_steps")
         max_steps = min(max_steps, self.placer.config.max_entries)
-        repair = (2 if verifier else 0) if repair is None else int(repair)
+        repair = int(repair) if verifier else 0
         results = []
         for start in range(0, len(targets), _positive_int(batch_size, "batch_size")):
             chunk = targets[start : start + batch_size]

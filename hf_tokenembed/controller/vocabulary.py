@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from hf_tokenembed.atomic import written_dir
 from hf_tokenembed.data import Segmentation, Segmenter, reconstruction_entries
 from hf_tokenembed.data.segmentation import entry_kind
+from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,14 @@ class ReconstructionVocabulary:
     @property
     def token_dim(self) -> int:
         return self.keys.shape[1]
+
+    def index_entries(self) -> list[IndexEntry]:
+        """The entries as `VocabIndex` entries (id order)."""
+        return [IndexEntry(s, k, int(c)) for s, k, c in zip(self.surfaces, self.kinds, self.counts)]
+
+    def neighbor_index(self) -> VocabIndex:
+        """An exact `VocabIndex` over the keys: the nearest entries of a word, a phrase or a word in context."""
+        return VocabIndex.from_vectors(self.keys, self.index_entries(), VocabIndexConfig(index_type="exact"))
 
     def segment(self, sentence: str) -> Segmentation:
         """The sentence's entries (ids -1 for tokens no entry covers)."""

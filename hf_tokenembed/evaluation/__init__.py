@@ -15,7 +15,15 @@ from .geometry import GeometryPreservationEvaluator, raw_backbone
 from .metrics import metric_path
 from .mwe_gloss import MWEGlossRetrievalEvaluator
 from .order_awareness import OrderAwarenessEvaluator
-from .reconstruction import reconstruction_scores
+from .reconstruction import (
+    BUCKETS,
+    SYSTEMS,
+    bucket_sentences,
+    evaluate_reconstruction,
+    format_reconstruction_table,
+    reconstruction_scores,
+    score_buckets,
+)
 from .sense_retrieval import SenseRetrievalEvaluator
 from .sense_scoring import evaluate_sense_loo, evaluate_sense_retrieval, score_sense_items, wic_items
 from .synonyms import SynonymRecallEvaluator
@@ -24,6 +32,7 @@ from .wic import WiCEvaluator, best_threshold, wic_cosines
 from .word_similarity import WORD_SIMILARITY_SETS, WordSimilarityEvaluator, load_word_similarity
 
 __all__ = [
+    "BUCKETS",
     "DEFAULT_MAX_ITEMS",
     "FREQUENCY_BANDS",
     "METRIC_ORDER",
@@ -32,6 +41,7 @@ __all__ = [
     "GeometryPreservationEvaluator",
     "MWEGlossRetrievalEvaluator",
     "OrderAwarenessEvaluator",
+    "SYSTEMS",
     "SenseRetrievalEvaluator",
     "SynonymRecallEvaluator",
     "TokenSpaceBaseEvaluator",
@@ -40,17 +50,21 @@ __all__ = [
     "WiCEvaluator",
     "WordSimilarityEvaluator",
     "best_threshold",
+    "bucket_sentences",
     "evaluate_sense_loo",
     "evaluate_sense_retrieval",
     "evaluate_model",
+    "evaluate_reconstruction",
     "evaluators_from_data",
     "find_vocabulary_occurrences",
     "format_metrics",
+    "format_reconstruction_table",
     "load_word_similarity",
     "metric_path",
     "raw_backbone",
     "reconstruction_scores",
     "retrieval_at_k",
+    "score_buckets",
     "score_sense_items",
     "top_k",
     "wic_cosines",

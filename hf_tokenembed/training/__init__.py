@@ -8,7 +8,7 @@ from .controller_data import ControllerData, build_controller_data
 from .controller_trainer import ControllerTrainer, PlacerTrainer, SelectorTrainer
 from .examples import Stage1Examples, build_stage1_examples
 from .feature_cache import FrozenFeatureCache
-from .model_card import render_model_card
+from .model_card import render_bundle_card, render_model_card
 from .original_recipe import OriginalRecipeLoss
 from .trainer import TokenHeadTrainer
 
@@ -27,5 +27,6 @@ __all__ = [
     "TokenHeadTrainingArguments",
     "build_controller_data",
     "build_stage1_examples",
+    "render_bundle_card",
     "render_model_card",
 ]

@@ -1,4 +1,5 @@
-"""Model cards of trained TokenEmbedders, rendered from the packaged Jinja template."""
+"""Model cards of trained TokenEmbedders, Selectors, Placers and reconstruction bundles, rendered from the packaged
+Jinja templates."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from importlib import resources
 
 import jinja2
 
-__all__ = ["render_controller_card", "render_model_card"]
+__all__ = ["render_bundle_card", "render_controller_card", "render_model_card"]
 
 
 def render_model_card(model, args, losses: dict, metrics: dict | None = None, baselines: dict | None = None) -> str:
@@ -49,6 +50,26 @@ def render_controller_card(model, args, metrics: dict[str, float]) -> str:
             num_entries=getattr(model.config, "num_entries", "the vocabulary's"),
             args=args,
             metrics_table=_metrics_table({"this model": metrics}),
+        )
+    )
+
+
+def render_bundle_card(name: str, bundle, table: str, command: str, sentences: int, seed: int) -> str:
+    """Markdown card of a `TextReconstructor` bundle with its reconstruction `table` and the `command` behind it."""
+    template = resources.files("hf_tokenembed.training").joinpath("bundle_card_template.md").read_text()
+    return (
+        _environment()
+        .from_string(template)
+        .render(
+            name=name,
+            config=bundle.config,
+            num_entries=f"{len(bundle.surfaces):,}",
+            sentence_dim=bundle.embedder.sentence_dim,
+            backbone=bundle.embedder.config.backbone,
+            table=table,
+            command=command,
+            sentences=sentences,
+            seed=seed,
         )
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -170,9 +172,13 @@ def test_training_step_updates_only_lora_and_head(tiny_model):
     assert any("lora_B" in n for n in changed)
 
 
-def test_fingerprint_tracks_weights(tiny_model):
+def test_fingerprint_tracks_weights_not_storage(tiny_model, tmp_path):
     first = tiny_model.fingerprint()
     assert first == tiny_model.fingerprint()
+    for mode in ("full", "compact"):  # how a model is stored does not change what it is
+        tiny_model.save_pretrained(tmp_path / mode, save_mode=mode)
+        assert TokenEmbedder.from_pretrained(tmp_path / mode).fingerprint() == first, mode
+    assert copy.deepcopy(tiny_model).half().fingerprint() != first  # other weights' precision: other vectors
     with torch.no_grad():
         tiny_model.head.out.bias.add_(1.0)
     assert tiny_model.fingerprint() != first

@@ -44,6 +44,7 @@ class SelectorPreTrainedModel(PreTrainedModel):
     config_class = SelectorConfig
     base_model_prefix = "selector"
     main_input_name = "target"
+    _keys_to_ignore_on_load_missing = ["entry_keys"]  # a bundle stores the keys once, beside its vocabulary
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear):

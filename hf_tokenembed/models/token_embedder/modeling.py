@@ -43,7 +43,9 @@ _NOT_FINGERPRINTED = (
     "save_mode",
     "architectures",
     "auto_map",
-)  # how a model is stored, not what it is
+    "dtype",
+    "torch_dtype",
+)  # how a model is stored, not what it is (each weight's dtype is hashed with it)
 
 
 @dataclass
@@ -352,7 +354,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         }
         digest.update(json.dumps(config, sort_keys=True, default=str).encode())
         for name, tensor in sorted(self.state_dict().items()):
-            digest.update(name.encode())
+            digest.update(f"{name}:{tensor.dtype}".encode())
             digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
         return digest.hexdigest()[:16]
 
@@ -398,8 +400,10 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         config = self.config.to_dict()
         config.update(backbone_config=None, save_mode="compact")
         config["architectures"] = [type(self).__name__]
-        if self._auto_class is not None:
+        if self._auto_class is not None:  # the model's and the config's code, both named in auto_map
             custom_object_save(self, folder, config=self.config)
+            if self.config._auto_class is not None:
+                custom_object_save(self.config, folder, config=self.config)
             config["auto_map"] = self.config.to_dict().get("auto_map")
         with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
             json.dump(config, f, indent=2, sort_keys=True)
