@@ -156,3 +156,26 @@ def test_a_hub_name_is_downloaded_then_loaded_offline(bundle_dir, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
     bundle = TextReconstructor.from_pretrained("org/tokenembed-reconstructor", revision="v1")
     assert asked == [("org/tokenembed-reconstructor", {"revision": "v1"})] and bundle.surfaces
+
+
+def test_push_to_hub_uploads_a_loadable_bundle(controller, monkeypatch, tmp_path):
+    """`push_to_hub` saves the whole bundle into the folder it uploads (the hub calls are stubbed: no network)."""
+    import shutil
+    from types import SimpleNamespace
+
+    import transformers.utils.hub as hub
+
+    *_, reconstructor = controller
+    bundle = reconstructor.to_bundle()
+    uploaded = tmp_path / "uploaded"
+    monkeypatch.setattr(
+        hub, "hf_api", lambda: SimpleNamespace(create_repo=lambda repo_id, **_: SimpleNamespace(repo_id=repo_id))
+    )
+    monkeypatch.setattr(
+        hub, "create_and_tag_model_card", lambda *a, **k: SimpleNamespace(save=lambda p: open(p, "w").close())
+    )
+    monkeypatch.setattr(
+        type(bundle), "_upload_modified_files", lambda self, folder, repo_id, **_: shutil.copytree(folder, uploaded)
+    )
+    bundle.push_to_hub("you/my-reconstructor")
+    assert TextReconstructor.from_pretrained(uploaded).surfaces == bundle.surfaces
