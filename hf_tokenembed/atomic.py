@@ -1,18 +1,20 @@
 """Atomic writes: every folder and file the package produces is written aside, then renamed into place.
 
-A crash (or Ctrl-C) at any point leaves either the previous version or the new one, never a mix.
+A crash (or Ctrl-C) at any point leaves either the previous version or the new one, never a mix; `sha256_file`
+gives the checksums the saved folders record and verify on load.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["replace_dir", "staging_dir", "written_dir", "write_text"]
+__all__ = ["replace_dir", "sha256_file", "staging_dir", "written_dir", "write_text"]
 
 
 def staging_dir(target: str | os.PathLike) -> Path:
@@ -61,3 +63,12 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

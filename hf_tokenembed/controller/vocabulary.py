@@ -9,7 +9,6 @@ fingerprint, checksums); it is written atomically and verified on load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hf_tokenembed.atomic import written_dir
+from hf_tokenembed.atomic import sha256_file, written_dir
 from hf_tokenembed.data import Segmentation, Segmenter, reconstruction_entries
 from hf_tokenembed.data.segmentation import entry_kind
 from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig
@@ -33,10 +32,6 @@ __all__ = ["ReconstructionVocabulary"]
 
 FORMAT_VERSION = 1
 _FILES = ("entries.jsonl", "keys.npy")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class ReconstructionVocabulary:
@@ -142,7 +137,7 @@ class ReconstructionVocabulary:
                 "num_entries": len(self),
                 "token_dim": self.token_dim,
                 "fingerprint": self.fingerprint,
-                "sha256": {name: _sha256(staging / name) for name in _FILES},
+                "sha256": {name: sha256_file(staging / name) for name in _FILES},
             }
             (staging / "vocabulary.json").write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -163,7 +158,7 @@ class ReconstructionVocabulary:
             path = directory / name
             if not path.is_file():
                 raise FileNotFoundError(f"{directory} is missing {name}")
-            if _sha256(path) != meta["sha256"][name]:
+            if sha256_file(path) != meta["sha256"][name]:
                 raise ValueError(f"{path} does not match its checksum in vocabulary.json; the vocabulary is corrupted")
         if fingerprint is not None and meta.get("fingerprint") not in (None, fingerprint):
             raise ValueError(

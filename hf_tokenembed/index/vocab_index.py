@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_tokenembed.atomic import written_dir
+from hf_tokenembed.atomic import sha256_file, written_dir
 from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, wic_sentences
 
 from .config import VocabIndexConfig
@@ -96,14 +96,6 @@ def _check_matrix(array: np.ndarray, name: str, dim: int | None) -> np.ndarray:
         bad = int(np.flatnonzero(norms <= 1e-12)[0])
         raise ValueError(f"{name} has a zero-norm vector (row {bad}); it has no direction to search")
     return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def gpu_available() -> bool:
@@ -492,7 +484,7 @@ class VocabIndex:
             faiss.write_index(self._cpu_index, os.path.join(tmp, FAISS_NAME))
             save_entries(self.entries, os.path.join(tmp, ENTRIES_NAME))
             meta = self.metadata()
-            meta["sha256"] = {name: _sha256(os.path.join(tmp, name)) for name in (FAISS_NAME, ENTRIES_NAME)}
+            meta["sha256"] = {name: sha256_file(os.path.join(tmp, name)) for name in (FAISS_NAME, ENTRIES_NAME)}
             with open(os.path.join(tmp, CONFIG_NAME), "w", encoding="utf-8") as f:
                 json.dump(meta, f, indent=2, sort_keys=True)
                 f.write("\n")
@@ -533,7 +525,7 @@ class VocabIndex:
             if not os.path.isfile(path):
                 raise FileNotFoundError(f"{directory!r} is missing {name}")
             expected = meta.get("sha256", {}).get(name)
-            if verify_checksums and expected and _sha256(path) != expected:
+            if verify_checksums and expected and sha256_file(path) != expected:
                 raise ValueError(f"{path} does not match its checksum in {CONFIG_NAME}; the index is corrupted")
 
         stored = meta.get("fingerprint")
