@@ -7,8 +7,8 @@ sense with a word's in-context vector. Writes its own section of benchmarks/RESU
 
     .venv/bin/python benchmarks/bench_index.py --data /tmp/bbc_data
 
-The sense vectors are built with every WiC test sentence excluded (they are WordNet examples), so the sense figure
-is held-out.
+The sense vectors are built with every evaluation sentence held out (`hf_tokenembed.data.held_out_sentences`), so
+the index's sense check (`score_index_senses`, the protocol of benchmarks/bench_senses.py) is held-out.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ import torch
 from datasets import load_from_disk
 from results import RESULTS_PATH, write_section
 
-from hf_tokenembed.data import wic_sentences
 from hf_tokenembed.data.vocab import WORD_RE
-from hf_tokenembed.evaluation import evaluate_sense_loo, evaluate_sense_retrieval
+from hf_tokenembed.evaluation import score_index_senses
 from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig, faiss_threads
 
 logger = logging.getLogger("bench_index")
@@ -149,13 +148,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     embedder, embedder_desc = load_embedder(args.model)
     embedder = CachedEmbedder(embedder)
     wic = load_from_disk(os.path.join(args.data, "eval", "wic"))
-    held_out = wic_sentences(wic, ("test",))
 
-    # 1. Build from the data folder (encoding + senses + exact FAISS), WiC test sentences excluded.
+    # 1. Build from the data folder (encoding + senses + exact FAISS), evaluation sentences held out (the default).
     t0 = time.perf_counter()
-    base = VocabIndex.build(
-        embedder, args.data, VocabIndexConfig(index_type="exact"), exclude_sentences=held_out, progress=True
-    )
+    base = VocabIndex.build(embedder, args.data, VocabIndexConfig(index_type="exact"), progress=True)
     full_build_s = time.perf_counter() - t0
     kinds = {kind: sum(e.kind == kind for e in base.entries) for kind in ("word", "mwe", "sense")}
     sense_sources: dict[str, int] = {}
@@ -164,14 +160,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             sense_sources[e.source] = sense_sources.get(e.source, 0) + 1
     logger.info("Built %r in %.1fs", base, full_build_s)
 
-    # 2. Sense retrieval on held-out WiC test sentences.
+    # 2. The index's sense entries on the WordNet examples of the WiC test lemmas.
     senses_table = load_from_disk(os.path.join(args.data, "senses"))
-    t0 = time.perf_counter()
-    sense_loo = evaluate_sense_loo(embedder, senses_table, wic["test"], progress=True)
-    sense_loo_any = evaluate_sense_loo(embedder, senses_table, wic["test"], same_pos=False)
-    logger.info("Leave-one-out sense evaluation in %.1fs", time.perf_counter() - t0)
-    sense = evaluate_sense_retrieval(base, embedder, wic["test"], progress=True)
-    sense_any_pos = evaluate_sense_retrieval(base, embedder, wic["test"], same_pos=False)
+    sense = score_index_senses(base, embedder, senses_table, set(wic["test"]["lemma"]), progress=True)
 
     # 3. Real vocabulary of >= min_entries: top up with wordfreq's most frequent English words when needed.
     vectors = base.reconstruct(range(len(base)))
@@ -241,9 +232,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "topped_up": topped_up,
         "full_build_s": full_build_s,
         "sense": sense,
-        "sense_any_pos": sense_any_pos,
-        "sense_loo": sense_loo,
-        "sense_loo_any": sense_loo_any,
         "exact": {"build_s": exact_build, "single_s": exact_single, "batch_s": exact_batch},
         "hnsw": hnsw_rows,
         "chosen": chosen,
@@ -311,37 +299,20 @@ def render(args, r, embedder_desc, sense_sources, hnsw_builds, raw_1, raw_all, t
         "",
     ]
 
-    def row(name: str, x: dict) -> str:
-        return (
-            f"| {name} | **{x['accuracy']:.3f}** | {x['accuracy_examples']:.3f} (n={x['num_examples']}) | "
-            f"{x['accuracy_definitions']:.3f} (n={x['num_definitions']}) | "
-            f"{x['accuracy_multi']:.3f} (n={x['num_multi']}) | "
-            f"{x['random_baseline']:.3f} | {x['first_sense_baseline']:.3f} | {x['mean_candidates']:.2f} | "
-            f"{x['num_scored']}/{x['num_items']} |"
-        )
-
+    x = r["sense"]
     lines += [
-        "### Sense retrieval (WiC test lemmas, held out)",
+        "### Sense entries of the index (WiC test lemmas, held out)",
         "",
-        "For each WiC test context (both sides of every pair, deduplicated; WordNet examples and `lemma: gloss` "
-        "definitions), the lemma's in-context vector is compared with that lemma's sense vectors; the nearest must be "
-        "the gold synset. Two protocols, both held out:",
-        "",
-        "- **leave-one-out** (the headline figure): every sense of every test lemma (from `senses/`) gets the vector "
-        "`build_sense_vectors` would give it (mean in-context vector over its WordNet examples plus its gloss as "
-        "context), recomputed for each query *without the query sentence*. A sense left with no context drops out.",
-        "- **through the saved index**: `VocabIndex.build(..., exclude_sentences=<all WiC test sentences>)`, so the "
-        "index never saw any test sentence; only the lemmas that get sense entries (the homographs) are covered, and "
-        "their senses lose every test example and definition at once (stricter than leave-one-out). "
+        "The protocol of benchmarks/bench_senses.py (`score_index_senses`): each WordNet example of a WiC test lemma "
+        "queries the index's sense entries of its lemma and part of speech (the homographs get entries); the index "
+        "was built without any evaluation sentence, so those senses lose all their examples at once. "
         f"Sense vector sources in this index: {sense_sources}.",
         "",
-        "| protocol / candidates | accuracy | on example sentences | on `lemma: gloss` definitions "
-        "| items with ≥ 2 candidates | random pick | first WordNet sense | mean candidates | scored items |",
-        "|---|---|---|---|---|---|---|---|---|",
-        row("leave-one-out, senses with the item's POS", r["sense_loo"]),
-        row("leave-one-out, all senses of the lemma", r["sense_loo_any"]),
-        row("saved index (test sentences excluded), item's POS", r["sense"]),
-        row("saved index (test sentences excluded), all senses", r["sense_any_pos"]),
+        "| fine accuracy | random | first sense | coarse accuracy | random | first sense | scored (coarse) |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+        f"| **{x['fine_accuracy']:.3f}** | {x['fine_random']:.3f} | {x['fine_first_sense']:.3f} | "
+        f"**{x['coarse_accuracy']:.3f}** | {x['coarse_random']:.3f} | {x['coarse_first_sense']:.3f} | "
+        f"{x['num_scored']:,} ({x['num_coarse']:,}) of {x['num_queries']:,} |",
     ]
     return "\n".join(lines)
 

@@ -34,7 +34,7 @@ TARGETS = [
 SHOWN = [
     "context_type_acc@1", "context_type_acc@1_top1k", "context_type_acc@1_1k-10k", "context_type_acc@1_rare",
     "wic_accuracy", "synonym_recall@10", "mwe_gloss_recall@10", "word_geometry_spearman", "simlex999_spearman",
-    "wordsim353_spearman", "sense_accuracy", "order_awareness", "order_cosine_gap", "geometry_spearman",
+    "wordsim353_spearman", "sense_fine_accuracy", "sense_coarse_accuracy", "order_awareness", "order_cosine_gap", "geometry_spearman",
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from .eval_sets import (
     build_reconstruction_set,
     build_synonym_pairs,
     build_wic_pairs,
+    held_out_sentences,
     lemma_split,
     wic_sentences,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "hash_split",
     "iter_documents",
     "lemma_key",
+    "held_out_sentences",
     "lemma_split",
     "load_corpus",
     "load_data",

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DATA_FORMAT_VERSION", "SUMMARY_KEYS", "build_data", "data_fingerprint", "format_summary", "load_data"]
 
-DATA_FORMAT_VERSION = 2  # 2: split by document
+DATA_FORMAT_VERSION = 3  # 2: split by document; 3: senses carry synonyms and the hypernym gloss
 SUMMARY_KEYS = (
     "sentences",
     "vocabulary",

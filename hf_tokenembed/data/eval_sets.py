@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable
 
 from .corpora import hash_split
-from .wordnet import POS_NAMES, WordNet, find_form
+from .wordnet import POS_NAMES, WordNet, find_form, lemma_key
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,7 @@ __all__ = [
     "build_reconstruction_set",
     "build_synonym_pairs",
     "build_wic_pairs",
+    "held_out_sentences",
     "lemma_split",
     "wic_sentences",
 ]
@@ -170,6 +171,19 @@ def wic_sentences(wic, splits: Iterable[str] = EVAL_SPLITS) -> set[str]:
     """All ``sentence1``/``sentence2`` of the given splits of a WiC ``DatasetDict`` (or of one split)."""
     parts = [wic[s] for s in splits] if hasattr(wic, "keys") else [wic]
     return {s for part in parts for col in ("sentence1", "sentence2") for s in part[col]}
+
+
+def held_out_sentences(wic, senses, splits: Iterable[str] = EVAL_SPLITS) -> set[str]:
+    """What sense evaluations query with: the WiC sentences of ``splits`` and every WordNet example of their lemmas."""
+    parts = [wic[s] for s in splits] if hasattr(wic, "keys") else [wic]
+    lemmas = {lemma_key(lemma) for part in parts for lemma in part["lemma"]}
+    examples = {
+        text
+        for word, texts in zip(senses["word"], senses["examples"])
+        if lemma_key(word) in lemmas
+        for text in texts or ()
+    }
+    return wic_sentences(wic, splits) | examples
 
 
 def build_reconstruction_set(corpus, *, max_words: int = 39, max_size: int | None = None):

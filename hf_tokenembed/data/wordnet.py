@@ -174,7 +174,8 @@ def find_form(text: str, form: str) -> tuple[int, int] | None:
 
 @dataclass
 class Sense:
-    """One WordNet sense of a word: its synset, part of speech, lexicographer file, gloss and examples."""
+    """One WordNet sense of a word: its synset, part of speech, lexicographer file, gloss, examples, the synset's
+    other lemmas (``synonyms``, spaces for phrases) and its first (instance) hypernym's gloss."""
 
     word: str
     synset: str
@@ -183,6 +184,8 @@ class Sense:
     gloss: str
     examples: list[str] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)
+    synonyms: list[str] = field(default_factory=list)
+    hypernym_gloss: str = ""
 
 
 class WordNet:
@@ -247,8 +250,9 @@ class WordNet:
 
     def senses(self, word: str, pos: str | None = None) -> list[Sense]:
         """The senses of ``word``; examples are kept only where the word form is found, with its char span."""
-        out = []
+        out, key = [], self._key(word)
         for synset in self.synsets(word, pos):
+            hypernyms = synset.hypernyms() + synset.instance_hypernyms()
             examples, spans = [], []
             for example in synset.examples():
                 span = find_form(example, word)
@@ -264,6 +268,8 @@ class WordNet:
                     synset.definition(),
                     examples,
                     spans,
+                    [name.replace("_", " ") for name in synset.lemma_names() if name.lower() != key],
+                    hypernyms[0].definition() if hypernyms else "",
                 )
             )
         return out
@@ -357,6 +363,8 @@ def senses_features():
             "gloss": datasets.Value("string"),
             "examples": datasets.Sequence(datasets.Value("string")),
             "spans": datasets.Sequence(datasets.Sequence(datasets.Value("int32"))),
+            "synonyms": datasets.Sequence(datasets.Value("string")),
+            "hypernym_gloss": datasets.Value("string"),
         }
     )
 
@@ -382,7 +390,7 @@ def build_senses(wn: WordNet, words: Iterable[str], *, progress: bool = False):
     rows: dict[str, list] = {name: [] for name in senses_features()}
     for word in tqdm(list(words), desc="senses", unit="word", disable=not progress):
         for sense in wn.senses(word):
-            for name in ("word", "synset", "pos", "lexname", "gloss", "examples"):
+            for name in ("word", "synset", "pos", "lexname", "gloss", "examples", "synonyms", "hypernym_gloss"):
                 rows[name].append(getattr(sense, name))
             rows["spans"].append([list(span) for span in sense.spans])
     return datasets.Dataset.from_dict(rows, features=senses_features())

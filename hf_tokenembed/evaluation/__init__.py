@@ -25,7 +25,7 @@ from .reconstruction import (
     score_buckets,
 )
 from .sense_retrieval import SenseRetrievalEvaluator
-from .sense_scoring import evaluate_sense_loo, evaluate_sense_retrieval, score_sense_items, wic_items
+from .sense_scoring import score_index_senses, score_sense_queries, score_senses, sense_queries, sense_rows
 from .synonyms import SynonymRecallEvaluator
 from .token_space import TokenSpaceEvaluator
 from .wic import WiCEvaluator, best_threshold, wic_cosines
@@ -51,8 +51,6 @@ __all__ = [
     "WordSimilarityEvaluator",
     "best_threshold",
     "bucket_sentences",
-    "evaluate_sense_loo",
-    "evaluate_sense_retrieval",
     "evaluate_model",
     "evaluate_reconstruction",
     "evaluators_from_data",
@@ -65,8 +63,11 @@ __all__ = [
     "reconstruction_scores",
     "retrieval_at_k",
     "score_buckets",
-    "score_sense_items",
+    "score_index_senses",
+    "score_sense_queries",
+    "score_senses",
+    "sense_queries",
+    "sense_rows",
     "top_k",
     "wic_cosines",
-    "wic_items",
 ]

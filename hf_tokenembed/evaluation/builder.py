@@ -30,13 +30,13 @@ DEFAULT_MAX_ITEMS: dict[str, int] = {
     "synonyms": 2000,
     "context_type": 1000,
     "wic": 1000,
-    "sense": 1500,
+    "sense": 500,
     "mwe_gloss": 1000,
     "order": 300,
     "geometry": 500,
     "word_geometry": 2000,
 }
-"""Items per evaluation set (pairs, occurrences per sample, WiC rows per split, WiC rows for senses, pairs, sentences,
+"""Items per evaluation set (pairs, occurrences per sample, WiC rows per split, lemmas for senses, pairs, sentences,
 sentence pairs, word pairs)."""
 
 METRIC_ORDER = (
@@ -50,10 +50,16 @@ METRIC_ORDER = (
     "wic_threshold",
     "wic_dev_accuracy",
     "wic_majority_baseline",
-    "sense_accuracy",
-    "sense_accuracy_examples",
-    "sense_accuracy_definitions",
-    "sense_random_baseline",
+    "wic_examples_accuracy",
+    "wic_examples_threshold",
+    "wic_examples_dev_accuracy",
+    "wic_examples_majority_baseline",
+    "sense_fine_accuracy",
+    "sense_fine_random",
+    "sense_fine_first_sense",
+    "sense_coarse_accuracy",
+    "sense_coarse_random",
+    "sense_coarse_first_sense",
     "sense_coverage",
     "mwe_gloss_recall@10",
     "gloss_mwe_recall@10",
@@ -65,21 +71,6 @@ METRIC_ORDER = (
     "token_space_score",
 )
 """Display order of `format_metrics` (other keys follow, sorted)."""
-
-
-def _sample_by_lemma(rows: list[dict], max_rows: int, seed: int) -> list[dict]:
-    """Whole lemmas (all their rows) in seeded random order until `max_rows` rows are taken."""
-    by_lemma: dict[str, list[dict]] = {}
-    for row in rows:
-        by_lemma.setdefault(row["lemma"], []).append(row)
-    lemmas = sorted(by_lemma)
-    random.Random(seed).shuffle(lemmas)
-    taken: list[dict] = []
-    for lemma in lemmas:
-        if len(taken) >= max_rows:
-            break
-        taken.extend(by_lemma[lemma])
-    return taken
 
 
 def _rows(dataset: Any, max_items: int | None, seed: int) -> list[dict]:
@@ -145,7 +136,7 @@ def evaluators_from_data(
     candidates = vocabulary + (list(data["mwes"]["phrase"]) if include_mwes else [])
     wic_test = data["eval/wic"][split].to_list()
     wic_dev = data["eval/wic"]["dev"].to_list() if split != "dev" else wic_test
-    sense_rows = _sample_by_lemma(wic_test, sizes["sense"], seed)
+    sense_lemmas = sample(sorted({row["lemma"] for row in wic_test}), sizes["sense"], seed)
     mwe = _rows(data["eval/mwe_gloss"][split], sizes["mwe_gloss"], seed)
 
     evaluators = [
@@ -154,7 +145,7 @@ def evaluators_from_data(
         ),
         ContextTypeRetrievalEvaluator(sentences, vocabulary, max_items=sizes["context_type"], seed=seed, **common),
         WiCEvaluator(sample(wic_dev, sizes["wic"], seed), sample(wic_test, sizes["wic"], seed + 1), **common),
-        SenseRetrievalEvaluator(sense_rows, data["senses"], **common),
+        SenseRetrievalEvaluator(data["senses"], sense_lemmas, **common),
         MWEGlossRetrievalEvaluator([r["phrase"] for r in mwe], [r["gloss"] for r in mwe], k=k, **common),
         OrderAwarenessEvaluator(sample(sentences, sizes["order"], seed), seed=seed, **common),
         GeometryPreservationEvaluator(

@@ -1,224 +1,199 @@
-"""Sense scoring, shared by `SenseRetrievalEvaluator`, bench_index and the index check: is a word's in-context vector nearest to the right sense entry of that word?
+"""Sense scoring, the one path behind `SenseRetrievalEvaluator`, bench_index and the index check: does a word's
+in-context vector in a WordNet example sentence pick that example's sense among the senses of its lemma?
 
-Uses WiC-style rows (``lemma``, ``pos``, ``sentence1``, ``start1``, ``end1``, ``synset1`` and the same for 2). The
-WiC sentences are WordNet examples, so the index must be built without them (``exclude_sentences=wic_sentences(...)``)
-for the figure to be held-out.
+The protocol (`sense_queries`, `score_senses`):
+
+- Queries are the evaluated lemmas' WordNet example sentences (never ``"lemma: gloss"`` definition contexts), one
+  per (sentence, span, synset).
+- The candidates are every sense of the lemma with the query's part of speech (two or more, else the query is not
+  scored). Each is represented by the same recipe, gold and non-gold alike, from what never contains the query:
+  its `SENSE_SOURCES` (gloss as a context and as a text, its other examples, its synonyms, its hypernym's gloss),
+  with every example equal to the query sentence left out (leave-one-out).
+- The nearest candidate is the prediction; a tie among ``n`` top candidates counts ``1/n`` of a hit for each gold
+  one among them, never a win for the first. Fine accuracy asks for the synset; coarse accuracy asks for the
+  lexicographer file (``noun.artifact`` vs ``noun.group``: the homograph case) and is scored on the queries whose
+  candidates span two or more files. Random and first-WordNet-sense baselines are scored on the same queries.
+
+`score_index_senses` scores a `VocabIndex`'s sense entries (built without the queries) with the same queries and
+the same scoring.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from hf_tokenembed.data import gloss_context, lemma_key
-from hf_tokenembed.index import VocabIndex, encode_contexts
+from hf_tokenembed.data import lemma_key
+from hf_tokenembed.index import SENSE_SOURCES, VocabIndex, encode_contexts, encode_sense_sources
 from hf_tokenembed.index.senses import _valid_span
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "evaluate_sense_loo",
-    "evaluate_sense_retrieval",
-    "synset_has_pos",
-    "score_sense_items",
-    "wic_items",
-]
-
-_POS = {"noun": "n", "verb": "v", "adj": "a", "adjective": "a", "s": "a", "adv": "r", "adverb": "r"}
+__all__ = ["score_index_senses", "score_sense_queries", "score_senses", "sense_queries", "sense_rows"]
 
 
-def _norm_pos(pos: str | None) -> str | None:
-    if not pos:
-        return None
-    pos = str(pos).lower()
-    return _POS.get(pos, pos if len(pos) == 1 else None)
+def sense_rows(senses: Any, lemmas: Iterable[str]) -> list[dict[str, Any]]:
+    """The senses-table rows of ``lemmas`` (any casing), one per (lemma, synset), in WordNet order."""
+    keys = {lemma_key(lemma) for lemma in lemmas}
+    if hasattr(senses, "column_names"):  # a datasets.Dataset: select by the word column, no cache files
+        keep = [i for i, word in enumerate(senses["word"]) if lemma_key(word) in keys]
+        senses = senses.select(keep, keep_in_memory=True).to_list()
+    rows, seen = [], set()
+    for row in senses:
+        key = (lemma_key(row["word"]), row["synset"])
+        if key[0] in keys and key not in seen:
+            seen.add(key)
+            rows.append(row)
+    return rows
 
 
-def wic_items(rows: Any) -> list[dict[str, Any]]:
-    """Both sides of each WiC row as (lemma, pos, sentence, span, synset) items, deduplicated."""
-    items, seen = [], set()
-    data = rows.to_list() if hasattr(rows, "to_list") else list(rows)
-    for row in data:
-        for side in ("1", "2"):
-            key = (row[f"sentence{side}"], int(row[f"start{side}"]), int(row[f"end{side}"]), row[f"synset{side}"])
-            if key in seen:
+def sense_queries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every WordNet example of ``rows`` as a query: ``lemma``, ``pos``, ``sentence``, ``span``, ``synset``,
+    ``lexname`` and ``row`` (its index in ``rows``), deduplicated."""
+    queries, seen = [], set()
+    for i, row in enumerate(rows):
+        for sentence, span in zip(row.get("examples") or [], row.get("spans") or []):
+            valid = _valid_span(sentence, span)
+            key = (sentence, valid, row["synset"])
+            if valid is None or key in seen:
                 continue
             seen.add(key)
-            items.append(
+            queries.append(
                 {
-                    "lemma": row["lemma"],
-                    "pos": _norm_pos(row.get("pos")),
-                    "sentence": key[0],
-                    "span": (key[1], key[2]),
-                    "synset": key[3],
-                    "definition": key[0].startswith(f"{row['lemma']}: ") and key[1] == 0,
+                    "lemma": lemma_key(row["word"]), "pos": row.get("pos"), "sentence": sentence, "span": valid,
+                    "synset": row["synset"], "lexname": row.get("lexname"), "row": i,
                 }
-            )
-    return items
+            )  # fmt: skip
+    return queries
 
 
-def evaluate_sense_retrieval(
-    index: VocabIndex,
+Candidates = Callable[[dict[str, Any]], tuple[list[str], list[str], np.ndarray]]
+
+
+def score_sense_queries(queries: Sequence[dict], vectors: np.ndarray, candidates: Candidates) -> dict[str, Any]:
+    """Fine and coarse accuracy (ties as ``1/n``) with their random and first-sense baselines.
+
+    ``candidates(query) -> (synsets, lexnames, vectors)`` in WordNet order; queries with fewer than two candidates
+    or without their gold synset among them are not scored (``coverage``).
+    """
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-12)
+    fine, coarse = [], []  # per scored query: (hit, random, first sense)
+    sizes = []
+    for query, q in zip(queries, vectors):
+        synsets, lexnames, mat = candidates(query)
+        if len(synsets) < 2 or query["synset"] not in synsets:
+            continue
+        scores = mat @ q
+        top = np.flatnonzero(scores >= scores.max() - 1e-6)
+        gold = np.array([s == query["synset"] for s in synsets])
+        fine.append((gold[top].mean(), gold.mean(), float(gold[0])))
+        sizes.append(len(synsets))
+        same_file = np.array([name == query["lexname"] for name in lexnames])
+        if not same_file.all():
+            coarse.append((same_file[top].mean(), same_file.mean(), float(same_file[0])))
+
+    def mean(rows: list, column: int) -> float:
+        return float(np.mean([r[column] for r in rows])) if rows else float("nan")
+
+    return {
+        "fine_accuracy": mean(fine, 0), "coarse_accuracy": mean(coarse, 0),
+        "fine_random": mean(fine, 1), "coarse_random": mean(coarse, 1),
+        "fine_first_sense": mean(fine, 2), "coarse_first_sense": mean(coarse, 2),
+        "num_queries": len(queries), "num_scored": len(fine), "num_coarse": len(coarse),
+        "coverage": len(fine) / len(queries) if len(queries) else float("nan"),
+        "mean_candidates": float(np.mean(sizes)) if sizes else float("nan"),
+    }  # fmt: skip
+
+
+def _encode_queries(embedder: Any, queries: Sequence[dict], batch_size: int, progress: bool) -> np.ndarray:
+    return encode_contexts(
+        embedder, [q["sentence"] for q in queries], [q["span"] for q in queries], batch_size=batch_size,
+        progress=progress, desc="Sense queries",
+    ).numpy()  # fmt: skip
+
+
+def _check(rows: list, lemmas: Any) -> list[dict[str, Any]]:
+    queries = sense_queries(rows)
+    if not queries:
+        raise ValueError(f"`lemmas` has no WordNet example sentence in `senses` ({len(rows)} sense rows found)")
+    return queries
+
+
+def score_senses(
     embedder: Any,
-    rows: Any,
+    senses: Any,
+    lemmas: Iterable[str],
     *,
-    same_pos: bool = True,
-    batch_size: int = 32,
+    sources: Sequence[str] = SENSE_SOURCES,
+    batch_size: int = 64,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Accuracy of picking the gold synset as the nearest sense entry of the lemma.
+    """Score ``embedder`` on the ``lemmas``' example sentences, each candidate rebuilt without the query.
 
     Args:
-        index: A `VocabIndex` with sense entries (built without the evaluated sentences).
-        embedder: The embedder that built it.
-        rows: WiC-style rows (one split).
-        same_pos: Only compare against senses of the item's part of speech.
+        embedder: A `TokenEmbedder` (``encode_in_context``, ``encode_words``, ``token_dim``).
+        senses: The senses table (a `datasets.Dataset` or row dicts).
+        lemmas: The evaluated lemmas (held out from training: the WiC split's lemmas).
+        sources: The sense-vector parts (see `SENSE_SOURCES`); the same for every candidate.
         batch_size: Encoder batch size.
-        progress: Show a progress bar.
+        progress: Show progress bars.
 
     Returns:
-        ``accuracy`` (over items whose gold synset has an entry), ``accuracy_multi`` (items with >= 2 candidate
-        senses), ``accuracy_examples`` / ``accuracy_definitions`` (WordNet example sentences vs ``"lemma: gloss"``
-        definition contexts), ``coverage``, ``num_items``, ``num_scored``, ``random_baseline`` (expected accuracy of a random
-        pick), ``first_sense_baseline`` (always the first-listed WordNet sense) and ``mean_candidates``.
+        See `score_sense_queries`.
     """
-    items = wic_items(rows)
-    if not items:
-        raise ValueError("rows is empty")
-    vectors = encode_contexts(
-        embedder, [it["sentence"] for it in items], [it["span"] for it in items], batch_size=batch_size,
-        progress=progress, desc="WiC contexts",
-    )  # fmt: skip
-    queries = vectors.numpy()
-    by_lower: dict[str, list[int]] = {}
-    for i, e in enumerate(index.entries):
-        if e.kind == "sense":
-            by_lower.setdefault(e.surface.lower(), []).append(i)
-    cache: dict[str, tuple[list[str | None], np.ndarray]] = {}
+    lemmas = list(lemmas)
+    rows = sense_rows(senses, lemmas)
+    queries = _check(rows, lemmas)
+    parts = encode_sense_sources(embedder, rows, sources=sources, batch_size=batch_size, progress=progress)
+    by_lemma: dict[tuple[str, Any], list[int]] = {}
+    for i, row in enumerate(rows):
+        by_lemma.setdefault((lemma_key(row["word"]), row.get("pos")), []).append(i)
 
-    def candidates(it: dict[str, Any]) -> tuple[list[str], np.ndarray]:
-        lemma = lemma_key(it["lemma"])
-        if lemma not in cache:
-            ids = by_lower.get(lemma, [])
-            cache[lemma] = ([index.entries[i].synset for i in ids], index.reconstruct(ids))
-        synsets, mat = cache[lemma]
-        keep = [j for j, syn in enumerate(synsets) if not same_pos or synset_has_pos(syn, it["pos"])]
-        return [synsets[j] for j in keep], mat[keep]
+    def candidates(query: dict[str, Any]) -> tuple[list[str], list[str], np.ndarray]:
+        ids = by_lemma[(query["lemma"], query["pos"])]
+        vectors, found = parts.combine(ids, leave_out=query["sentence"])
+        kept = [i for i, ok in zip(ids, found.tolist()) if ok]
+        return [rows[i]["synset"] for i in kept], [rows[i].get("lexname") for i in kept], vectors[found].numpy()
 
-    result = score_sense_items(items, queries, candidates)
-    logger.info("Sense retrieval (index): %s", result)
+    result = score_sense_queries(queries, _encode_queries(embedder, queries, batch_size, progress), candidates)
+    logger.info("Sense scoring (leave-one-out): %s", result)
     return result
 
 
-def synset_has_pos(synset: str | None, pos: str | None) -> bool:
-    """Whether `synset` ("bank.n.01") has part of speech `pos` (n, v, a, r; None matches anything)."""
-    if pos is None or not synset:
-        return True
-    parts = synset.rsplit(".", 2)
-    return len(parts) == 3 and _norm_pos(parts[1]) == pos
-
-
-def score_sense_items(items: list[dict[str, Any]], queries: np.ndarray, candidates) -> dict[str, Any]:
-    """Accuracy of argmax over ``candidates(item) -> (synsets, vectors)`` against each item's gold synset."""
-    queries = queries / np.linalg.norm(queries, axis=1, keepdims=True).clip(1e-12)
-    correct = correct_multi = first = multi = scored = 0
-    random_sum = cand_sum = 0.0
-    by_type = {True: [0, 0], False: [0, 0]}  # definition contexts vs example sentences: [correct, scored]
-    for it, q in zip(items, queries):
-        synsets, mat = candidates(it)
-        if it["synset"] not in synsets:
-            continue
-        scored += 1
-        hit = synsets[int(np.argmax(mat @ q))] == it["synset"]
-        correct += hit
-        by_type[it["definition"]][0] += hit
-        by_type[it["definition"]][1] += 1
-        first += synsets[0] == it["synset"]
-        random_sum += 1.0 / len(synsets)
-        cand_sum += len(synsets)
-        if len(synsets) > 1:
-            multi += 1
-            correct_multi += hit
-    nan = float("nan")
-    return {
-        "num_items": len(items),
-        "num_scored": scored,
-        "coverage": scored / len(items),
-        "accuracy": correct / scored if scored else nan,
-        "accuracy_multi": correct_multi / multi if multi else nan,
-        "num_multi": multi,
-        "accuracy_examples": by_type[False][0] / by_type[False][1] if by_type[False][1] else nan,
-        "num_examples": by_type[False][1],
-        "accuracy_definitions": by_type[True][0] / by_type[True][1] if by_type[True][1] else nan,
-        "num_definitions": by_type[True][1],
-        "random_baseline": random_sum / scored if scored else nan,
-        "first_sense_baseline": first / scored if scored else nan,
-        "mean_candidates": cand_sum / scored if scored else nan,
-    }
-
-
-def evaluate_sense_loo(
+def score_index_senses(
+    index: VocabIndex,
     embedder: Any,
     senses: Any,
-    rows: Any,
+    lemmas: Iterable[str],
     *,
-    same_pos: bool = True,
-    include_gloss: bool = True,
-    batch_size: int = 32,
+    batch_size: int = 64,
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Leave-one-out sense retrieval: each item's sense vectors are rebuilt without the item's own sentence.
+    """Score a `VocabIndex`'s sense entries (built without the queries' sentences) on the ``lemmas``' examples.
 
-    The candidates are the lemma's rows of the ``senses`` table; a sense vector is the renormalised mean of the
-    in-context vectors of its examples and gloss context (as in `build_sense_vectors`) minus any context equal to
-    the query sentence (WiC sentences are WordNet examples or ``"lemma: gloss"`` definitions). A sense left with no
-    context drops out of the candidates; if that is the gold sense, the item is not scored (see ``coverage``).
-    Returns the same keys as `evaluate_sense_retrieval`.
+    The candidates of a query are the index's sense entries of its lemma with its part of speech; their lexicographer
+    files come from ``senses``. Returns what `score_sense_queries` returns.
     """
-    items = wic_items(rows)
-    if not items:
-        raise ValueError("rows is empty")
-    lemmas = {lemma_key(it["lemma"]) for it in items}
-    if hasattr(senses, "filter"):
-        senses = senses.filter(lambda w: lemma_key(w) in lemmas, input_columns="word", keep_in_memory=True)
-    table = senses.to_list() if hasattr(senses, "to_list") else list(senses)
-    table = [r for r in table if lemma_key(r["word"]) in lemmas]
-    texts: list[str] = []
-    spans: list[tuple[int, int]] = []
-    per_lemma: dict[str, list[tuple[str, list[int]]]] = {}
-    for row in table:
-        ids = []
-        contexts = list(zip(row.get("examples") or [], row.get("spans") or []))
-        if include_gloss and row.get("gloss"):
-            contexts.append(gloss_context(row["word"], row["gloss"]))
-        for text, span in contexts:
-            valid = _valid_span(text, span)
-            if valid is not None:
-                ids.append(len(texts))
-                texts.append(text)
-                spans.append(valid)
-        per_lemma.setdefault(lemma_key(row["word"]), []).append((row["synset"], ids))
-    encoded = encode_contexts(embedder, texts, spans, batch_size=batch_size, progress=progress, desc="Sense contexts")
-    ctx = encoded.numpy()
-    queries = encode_contexts(
-        embedder, [it["sentence"] for it in items], [it["span"] for it in items], batch_size=batch_size,
-        progress=progress, desc="WiC contexts",
-    ).numpy()  # fmt: skip
+    lemmas = list(lemmas)
+    rows = sense_rows(senses, lemmas)
+    queries = _check(rows, lemmas)
+    info = {row["synset"]: (row.get("pos"), row.get("lexname")) for row in rows}
+    by_lemma: dict[tuple[str, Any], list[int]] = {}
+    seen = set()
+    for i, entry in enumerate(index.entries):
+        key = (lemma_key(entry.surface), entry.synset)
+        if entry.kind == "sense" and entry.synset in info and key not in seen:  # "bank" and "Bank": one entry
+            seen.add(key)
+            by_lemma.setdefault((key[0], info[entry.synset][0]), []).append(i)
 
-    def candidates(it: dict[str, Any]) -> tuple[list[str], np.ndarray]:
-        synsets, vectors = [], []
-        for synset, ids in per_lemma.get(lemma_key(it["lemma"]), []):
-            if same_pos and not synset_has_pos(synset, it["pos"]):
-                continue
-            keep = [i for i in ids if texts[i] != it["sentence"]]  # leave the query sentence out
-            if keep:
-                v = ctx[keep].mean(axis=0)
-                synsets.append(synset)
-                vectors.append(v / max(float(np.linalg.norm(v)), 1e-12))
-        return synsets, (np.stack(vectors) if vectors else np.empty((0, ctx.shape[1]), dtype=np.float32))
+    def candidates(query: dict[str, Any]) -> tuple[list[str], list[str], np.ndarray]:
+        ids = by_lemma.get((query["lemma"], query["pos"]), [])
+        synsets = [index.entries[i].synset for i in ids]
+        return synsets, [info[s][1] for s in synsets], index.reconstruct(ids) if ids else np.empty((0, 1))
 
-    result = score_sense_items(items, queries, candidates)
-    logger.info("Sense retrieval (leave-one-out): %s", result)
+    result = score_sense_queries(queries, _encode_queries(embedder, queries, batch_size, progress), candidates)
+    logger.info("Sense scoring (index): %s", result)
     return result

@@ -12,7 +12,7 @@ from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WiCEvaluator", "best_threshold", "wic_cosines"]
+__all__ = ["WiCEvaluator", "best_threshold", "example_pairs", "wic_cosines"]
 
 _COLUMNS = ("sentence1", "start1", "end1", "sentence2", "start2", "end2", "label")
 
@@ -51,6 +51,15 @@ def _rows(rows: Any, name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def example_pairs(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Bool mask of the rows whose two contexts are both WordNet examples (no ``"lemma: gloss"`` definition)."""
+
+    def definition(row: dict[str, Any], side: str) -> bool:
+        return int(row[f"start{side}"]) == 0 and row[f"sentence{side}"].startswith(f"{row.get('lemma', '')}: ")
+
+    return np.array([not (definition(row, "1") or definition(row, "2")) for row in rows], dtype=bool)
+
+
 def wic_cosines(model: Any, rows: Sequence[dict[str, Any]], **encode_kwargs: Any) -> np.ndarray:
     """Cosine of the two in-context vectors of each WiC row (each distinct context encoded once)."""
     contexts = list(
@@ -87,7 +96,9 @@ class WiCEvaluator(TokenSpaceBaseEvaluator):
 
     Returns (from ``__call__``):
         ``wic_accuracy`` (primary, on the test rows), ``wic_threshold``, ``wic_dev_accuracy`` and
-        ``wic_majority_baseline`` (the test accuracy of always answering the majority label).
+        ``wic_majority_baseline`` (the test accuracy of always answering the majority label); the same four with
+        ``wic_examples_`` on the pairs of two WordNet examples only (threshold tuned on dev's such pairs; see
+        `example_pairs`), when both splits have some.
     """
 
     def __init__(self, dev_rows: Any, test_rows: Any, **kwargs: Any):
@@ -97,15 +108,27 @@ class WiCEvaluator(TokenSpaceBaseEvaluator):
         self.primary_metric = "wic_accuracy"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
-        threshold, dev_accuracy = best_threshold(
-            wic_cosines(model, self.dev_rows, **self.encode_kwargs()), [int(r["label"]) for r in self.dev_rows]
-        )
-        test_labels = np.asarray([int(r["label"]) for r in self.test_rows]).astype(bool)
-        predicted = wic_cosines(model, self.test_rows, **self.encode_kwargs()) >= threshold
-        positive = float(test_labels.mean())
+        dev = wic_cosines(model, self.dev_rows, **self.encode_kwargs()), self._labels(self.dev_rows)
+        test = wic_cosines(model, self.test_rows, **self.encode_kwargs()), self._labels(self.test_rows)
+        out = self._score(dev, test, "wic_")
+        dev_examples, test_examples = example_pairs(self.dev_rows), example_pairs(self.test_rows)
+        if dev_examples.any() and test_examples.any():
+            pick = lambda split, mask: (split[0][mask], split[1][mask])  # noqa: E731
+            out.update(self._score(pick(dev, dev_examples), pick(test, test_examples), "wic_examples_"))
+        return out
+
+    @staticmethod
+    def _labels(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+        return np.asarray([int(r["label"]) for r in rows]).astype(bool)
+
+    @staticmethod
+    def _score(dev: tuple, test: tuple, prefix: str) -> dict[str, float]:
+        threshold, dev_accuracy = best_threshold(*dev)
+        cosines, labels = test
+        positive = float(labels.mean())
         return {
-            "wic_accuracy": float((predicted == test_labels).mean()),
-            "wic_threshold": threshold,
-            "wic_dev_accuracy": dev_accuracy,
-            "wic_majority_baseline": max(positive, 1 - positive),
+            f"{prefix}accuracy": float(((cosines >= threshold) == labels).mean()),
+            f"{prefix}threshold": threshold,
+            f"{prefix}dev_accuracy": dev_accuracy,
+            f"{prefix}majority_baseline": max(positive, 1 - positive),
         }

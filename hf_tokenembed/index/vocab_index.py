@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hf_tokenembed.atomic import sha256_file, written_dir
-from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, wic_sentences
+from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, held_out_sentences
 
 from .config import VocabIndexConfig
 from .entries import ENTRY_KINDS, IndexEntry, load_entries, save_entries
@@ -234,9 +234,9 @@ class VocabIndex:
             config: Index configuration (defaults to `VocabIndexConfig()`).
             include: Entry kinds to index, any of ``"word"``, ``"mwe"``, ``"sense"``.
             progress: Show progress bars.
-            exclude_sentences: Sentences kept out of the sense vectors. The default, ``"held-out"``, is every WiC
-                dev and test sentence of ``data_dir`` (WordNet examples and definition contexts that the evaluations
-                query with); pass ``()`` to keep them all. The count and a hash of what was excluded, and the data
+            exclude_sentences: Sentences kept out of the sense vectors. The default, ``"held-out"``, is what the
+                evaluations query with (`hf_tokenembed.data.held_out_sentences`: every WiC dev and test sentence and
+                every WordNet example of their lemmas); pass ``()`` to keep them all. The count and a hash of what was excluded, and the data
                 folder's fingerprint, are recorded in ``provenance`` and saved with the index.
             max_words: Keep only the first ``max_words`` rows of ``vocab/`` (the data stage sorts by frequency).
             batch_size: Encoder batch size.
@@ -258,8 +258,11 @@ class VocabIndex:
         if isinstance(exclude_sentences, str):
             if exclude_sentences != HELD_OUT:
                 raise ValueError(f"exclude_sentences must be {HELD_OUT!r} or a collection of sentences")
-            wic = os.path.join(data_dir, "eval", "wic")  # a folder without evaluation sets holds nothing out
-            exclude_sentences = wic_sentences(load_from_disk(wic), EVAL_SPLITS) if os.path.isdir(wic) else ()
+            wic, senses = os.path.join(data_dir, "eval", "wic"), os.path.join(data_dir, "senses")
+            held_out = os.path.isdir(wic) and os.path.isdir(senses)  # a folder without them holds nothing out
+            exclude_sentences = (
+                held_out_sentences(load_from_disk(wic), load_from_disk(senses), EVAL_SPLITS) if held_out else ()
+            )
         exclude_sentences = set(exclude_sentences)
 
         def part(name: str):

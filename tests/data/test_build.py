@@ -22,7 +22,7 @@ LAYOUT = {
 COLUMNS = {
     "vocab": ["word", "count", "zipf"],
     "mwes": ["phrase", "count", "source", "npmi"],
-    "senses": ["word", "synset", "pos", "lexname", "gloss", "examples", "spans"],
+    "senses": ["word", "synset", "pos", "lexname", "gloss", "examples", "spans", "synonyms", "hypernym_gloss"],
     "homographs": ["word", "lexnames", "synsets"],
     "eval/synonyms": ["word", "synonym", "pos"],
     "eval/wic": ["lemma", "pos", "sentence1", "start1", "end1", "sentence2", "start2", "end2", "synset1", "synset2",

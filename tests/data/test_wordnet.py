@@ -68,6 +68,10 @@ def test_reader_on_debian_layout(wn):
     assert river.pos == "n" and river.lexname == "noun.object" and "sloping land" in river.gloss
     assert all(ex[a:b].lower() == "bank" for ex, (a, b) in zip(river.examples, river.spans)) and river.examples
     assert senses["depository_financial_institution.n.01"].lexname == "noun.group"
+    # the synset's other lemmas (never the word itself) and its hypernym's gloss, for the sense vectors
+    money = senses["depository_financial_institution.n.01"]
+    assert "depository financial institution" in money.synonyms and "bank" not in money.synonyms
+    assert river.hypernym_gloss == wn.reader.synset("slope.n.01").definition()
     assert [s.name() for s in wn.synsets("red herring")][0] == "red_herring.n.01"
     assert "New York" in wn.multiword_lemmas()
 

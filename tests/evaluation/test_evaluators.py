@@ -13,7 +13,6 @@ from hf_tokenembed.evaluation import (
     GeometryPreservationEvaluator,
     MWEGlossRetrievalEvaluator,
     OrderAwarenessEvaluator,
-    SenseRetrievalEvaluator,
     SynonymRecallEvaluator,
     WiCEvaluator,
     WordSimilarityEvaluator,
@@ -145,67 +144,27 @@ def test_wic_threshold_is_chosen_on_dev_and_applied_to_test():
         WiCEvaluator([], test)
     with pytest.raises(ValueError, match="WiC columns"):
         WiCEvaluator([{"lemma": "x"}], test)
+    assert result["wic_examples_accuracy"] == result["wic_accuracy"]  # every pair above is two example sentences
 
 
-# ------------------------------------------------------------------------------------------------ senses
-Q = "we sat by the bank"
-Q_SPAN = (14, 18)
-
-
-def _sense_table() -> list[dict]:
-    return [
-        {"word": "bank", "synset": "bank.n.01", "pos": "n", "lexname": "noun.object", "gloss": "sloping land",
-         "examples": [Q], "spans": [list(Q_SPAN)]},
-        {"word": "bank", "synset": "bank.n.02", "pos": "n", "lexname": "noun.group", "gloss": "a financial firm",
-         "examples": ["the bank lent money"], "spans": [[4, 8]]},
-        {"word": "bank", "synset": "bank.v.01", "pos": "v", "lexname": "verb.motion", "gloss": "tip laterally",
-         "examples": [], "spans": []},
-        {"word": "cat", "synset": "cat.n.01", "pos": "n", "lexname": "noun.animal", "gloss": "a feline",
-         "examples": [], "spans": []},
-    ]  # fmt: skip
-
-
-def _sense_rows() -> list[dict]:
-    return [{"lemma": "bank", "pos": "n", "sentence1": Q, "start1": Q_SPAN[0], "end1": Q_SPAN[1], "sentence2": Q,
-             "start2": Q_SPAN[0], "end2": Q_SPAN[1], "synset1": "bank.n.01", "synset2": "bank.n.01", "label": 1}]  # fmt: skip
-
-
-def test_sense_retrieval_perfect():
-    contexts = {
-        (Q, Q_SPAN): unit(1),
-        ("bank: sloping land", (0, 4)): unit(1),
-        ("the bank lent money", (4, 8)): unit(0, 1),
-        ("bank: a financial firm", (0, 4)): unit(0, 1),
-    }
-    evaluator = SenseRetrievalEvaluator(_sense_rows(), _sense_table())
-    assert [row["synset"] for row in evaluator.senses] == ["bank.n.01", "bank.n.02", "bank.v.01"]
-    result = evaluator(FakeEmbedder(contexts=contexts))
-    # the verb sense is filtered by part of speech: two candidates
-    assert result["sense_accuracy"] == result["sense_accuracy_examples"] == 1.0
-    assert math.isnan(result["sense_accuracy_definitions"])  # the only item is an example sentence
-    assert result["sense_random_baseline"] == 0.5 and result["sense_coverage"] == 1.0 and result["sense_items"] == 1
-
-
-def test_sense_retrieval_holds_out_the_query_sentence():
-    """The query sentence is an example of its own sense: included, it would make the right answer win."""
-    towards_q = torch.nn.functional.normalize(unit(1) + 2 * unit(0, 1), dim=0)  # cosine 0.447 with the query
-    contexts = {
-        (Q, Q_SPAN): unit(1),
-        ("bank: sloping land", (0, 4)): unit(0, 0, 1),
-        ("the bank lent money", (4, 8)): towards_q,
-        ("bank: a financial firm", (0, 4)): towards_q,
-    }
-    fake = FakeEmbedder(contexts=contexts)
-    assert SenseRetrievalEvaluator(_sense_rows(), _sense_table())(fake)["sense_accuracy"] == 0.0
-    leaky = SenseRetrievalEvaluator(_sense_rows(), _sense_table(), exclude_sentences=[])
-    assert leaky(fake)["sense_accuracy"] == 1.0  # mean(query, gloss) has cosine 0.707 with the query
-
-
-def test_sense_retrieval_arguments():
-    with pytest.raises(ValueError, match="`rows` is empty"):
-        SenseRetrievalEvaluator([], _sense_table())
-    with pytest.raises(ValueError, match="no row for the lemmas"):
-        SenseRetrievalEvaluator(_sense_rows(), _sense_table()[3:])
+def test_wic_on_example_pairs_only_has_its_own_threshold():
+    """A definition context ("bank: ...") makes a pair mixed; the example-only figure tunes and scores without it."""
+    contexts, dev, test = {}, [], []
+    for split, cosines in ((dev, [(0.9, 1), (0.3, 0)]), (test, [(0.8, 1), (0.35, 0)])):
+        for cos, label in cosines:
+            row, vectors = _wic_row(len(contexts), cos, label)
+            split.append(row)
+            contexts.update(vectors)
+    definition = {"sentence2": "bank: sloping land", "start2": 0, "end2": 4}
+    for split, (cos, label) in ((dev, (0.2, 1)), (test, (0.25, 1))):  # mixed pairs: same sense, low cosine
+        row, vectors = _wic_row(len(contexts), cos, label)
+        vectors[("bank: sloping land", (0, 4))] = vectors.pop((row["sentence2"], (0, 4)))
+        split.append({**row, **definition})
+        contexts.update(vectors)
+    result = WiCEvaluator(dev, test)(FakeEmbedder(contexts=contexts))
+    assert result["wic_examples_threshold"] == pytest.approx(0.6) and result["wic_examples_accuracy"] == 1.0
+    assert result["wic_threshold"] < 0.3  # the mixed pair drags the overall threshold down
+    assert result["wic_accuracy"] == pytest.approx(2 / 3)
 
 
 # ------------------------------------------------------------------------------------------------ MWE <-> gloss

@@ -16,7 +16,7 @@ from hf_tokenembed.evaluation import (
 from .fakes import FakeEmbedder, unit
 
 EXPECTED = {
-    "synonym_recall@10", "context_type_acc@1", "wic_accuracy", "wic_threshold", "sense_accuracy",
+    "synonym_recall@10", "context_type_acc@1", "wic_accuracy", "wic_threshold", "sense_fine_accuracy",
     "mwe_gloss_recall@10", "order_awareness", "order_cosine_gap", "geometry_spearman", "token_space_score",
 }  # fmt: skip
 

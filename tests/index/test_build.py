@@ -6,8 +6,8 @@ import pytest
 import torch
 from datasets import load_from_disk
 
-from hf_tokenembed.data import data_fingerprint, find_form, gloss_context, wic_sentences
-from hf_tokenembed.evaluation import evaluate_sense_loo, evaluate_sense_retrieval
+from hf_tokenembed.data import data_fingerprint, find_form, gloss_context, held_out_sentences
+from hf_tokenembed.evaluation import score_index_senses, score_senses
 from hf_tokenembed.index import (
     VocabIndex,
     VocabIndexConfig,
@@ -62,19 +62,19 @@ def test_build_sense_vectors_and_exclusion(embedder):
     vectors, meta = build_sense_vectors(embedder, SENSES)
     assert vectors.shape == (len(SENSES), embedder.token_dim)
     torch.testing.assert_close(vectors.norm(dim=1), torch.ones(len(SENSES)))
-    assert [m["source"] for m in meta] == [
-        "examples+gloss",
-        "examples+gloss",
-        "gloss",
-        "examples+gloss",
-        "examples+gloss",
-    ]
-    # the vector is the renormalised mean of the example contexts and the gloss context
+    full, gloss_only = "examples+gloss_context+gloss_text", "gloss_context+gloss_text"
+    assert [m["source"] for m in meta] == [full, full, gloss_only, full, full]
+    # the vector is the renormalised mean of its parts, each normalised: examples (mean), gloss context, gloss text
     row = SENSES[0]
     text, span = gloss_context(row["word"], row["gloss"])
     assert text.startswith("bank: sloping land") and span == (0, 4)
-    parts = embedder.encode_in_context(row["examples"] + [text], [tuple(s) for s in row["spans"]] + [span])
-    torch.testing.assert_close(vectors[0], torch.nn.functional.normalize(parts.mean(0), dim=0))
+    norm = torch.nn.functional.normalize
+    examples = norm(embedder.encode_in_context(row["examples"], [tuple(s) for s in row["spans"]]).mean(0), dim=0)
+    parts = [embedder.encode_in_context([text], [span])[0], embedder.encode_words([row["gloss"]])[0], examples]
+    torch.testing.assert_close(vectors[0], norm(torch.stack(parts).mean(0), dim=0))
+    # synonyms and the hypernym's gloss count when the table has them
+    richer, meta_rich = build_sense_vectors(embedder, [dict(row, synonyms=["shore"], hypernym_gloss="a slope")])
+    assert meta_rich[0]["source"] == full + "+synonyms+hypernym_gloss" and not torch.allclose(richer[0], vectors[0])
     # excluded sentences are not used
     held_out = {SENSES[0]["examples"][0]}
     v2, meta2 = build_sense_vectors(embedder, SENSES, exclude_sentences=held_out)
@@ -92,43 +92,41 @@ def test_corpus_clustering_for_example_less_senses(embedder):
     assert sentence[a:b] == "bass"
     # bass has a WordNet example (bass.n.03), so it is not clustered...
     _, meta = build_sense_vectors(embedder, SENSES, corpus_sentences=CORPUS, max_corpus_contexts=8)
-    assert [m["source"] for m in meta].count("gloss+corpus") == 0
+    assert not any(m["source"].endswith("+corpus") for m in meta)
     # ...unless that example is held out: then both its senses are matched one-to-one to corpus clusters
     held_out = set(SENSES[3]["examples"])
     vectors, meta = build_sense_vectors(
         embedder, SENSES, corpus_sentences=CORPUS, max_corpus_contexts=8, exclude_sentences=held_out
     )
     plain, _ = build_sense_vectors(embedder, SENSES, exclude_sentences=held_out)
-    assert [m["source"] for m in meta] == [
-        "examples+gloss",
-        "examples+gloss",
-        "gloss+corpus",
-        "gloss+corpus",
-        "examples+gloss",
-    ]
+    full, clustered = "examples+gloss_context+gloss_text", "gloss_context+gloss_text+corpus"
+    assert [m["source"] for m in meta] == [full, full, clustered, clustered, full]
     assert not torch.allclose(vectors[2], plain[2]) and not torch.allclose(vectors[3], plain[3])
     torch.testing.assert_close(vectors[[0, 1, 4]], plain[[0, 1, 4]])
     torch.testing.assert_close(vectors.norm(dim=1), torch.ones(len(SENSES)))
 
 
-def test_sense_retrieval_eval_is_held_out(embedder, data_dir):
+def test_index_senses_are_scored_held_out(embedder, data_dir):
     wic = load_from_disk(os.path.join(data_dir, "eval", "wic"))
-    held_out = wic_sentences(wic, ("test",))
-    assert "the river bank was muddy with water" in held_out
-    index = VocabIndex.build(embedder, data_dir, progress=False, exclude_sentences=held_out)
-    result = evaluate_sense_retrieval(index, embedder, wic["test"])
-    assert result["num_items"] == 4 and result["num_scored"] == 4 and result["coverage"] == 1.0
-    hits = 0  # the same decision by hand: the nearest sense entry of the item's lemma must be its synset
-    for row in wic["test"]:
-        for side in ("1", "2"):
-            ids = [i for i, e in enumerate(index.entries) if e.kind == "sense" and e.surface == row["lemma"]]
-            span = (row[f"start{side}"], row[f"end{side}"])
-            query = embedder.encode_in_context([row[f"sentence{side}"]], [span])[0].numpy()
-            best = ids[int((index.reconstruct(ids) @ query).argmax())]
-            hits += index.entries[best].synset == row[f"synset{side}"]
-    assert result["accuracy"] == hits / 4
-    assert result["random_baseline"] == pytest.approx(0.5)
-    assert result["mean_candidates"] == 2
+    senses = load_from_disk(os.path.join(data_dir, "senses"))
+    held_out = held_out_sentences(wic, senses, ("test",))
+    assert (
+        "the river bank was muddy with water" in held_out and "they pulled the canoe up on the river bank" in held_out
+    )
+    index = VocabIndex.build(embedder, data_dir, progress=False)  # default: the evaluation sentences held out
+    assert index.provenance["excluded_sentences"] == len(held_out_sentences(wic, senses))
+    result = score_index_senses(index, embedder, senses, wic["test"]["lemma"])
+    # bank's four examples and bass's one are the queries; all have two same-POS candidates
+    assert result["num_queries"] == 5 and result["num_scored"] == 5 and result["mean_candidates"] == 2
+    hits = 0  # the same decision by hand: the nearest sense entry of the query's lemma must be its synset
+    for row in senses:
+        ids = [i for i, e in enumerate(index.entries) if e.kind == "sense" and e.surface == row["word"]]
+        for example, span in zip(row["examples"], row["spans"]):
+            query = embedder.encode_in_context([example], [tuple(span)])[0].numpy()
+            scores = index.reconstruct(ids) @ query
+            hits += index.entries[ids[int(scores.argmax())]].synset == row["synset"] if row["word"] != "apple" else 0
+    assert result["fine_accuracy"] == hits / 5
+    assert result["fine_random"] == pytest.approx(0.5)
 
 
 def test_neighbors_and_table(embedder, data_dir):
@@ -152,25 +150,22 @@ def test_neighbors_and_table(embedder, data_dir):
         format_neighbors(results, ["one"])
 
 
-def test_sense_loo_leaves_the_query_out(embedder, data_dir):
-    wic = load_from_disk(os.path.join(data_dir, "eval", "wic"))
+def test_sense_scoring_on_a_data_folder(embedder, data_dir):
     senses = load_from_disk(os.path.join(data_dir, "senses"))
-    result = evaluate_sense_loo(embedder, senses, wic["test"])
-    # "he sang bass in the choir music" is the only example of bass.n.03, but its gloss context remains
-    assert result["num_items"] == 4 and result["num_scored"] == 4
-    assert result["accuracy"] == 1.0  # the fake embedder shares context words between examples and glosses
-    # if a query sentence were not left out, it would be its own sense's only example; check the exclusion works:
-    # a sense whose single context is the query drops out (no gloss, one example)
-    rows = [dict(r, gloss="") for r in SENSES if r["word"] == "bass"]
-    only = evaluate_sense_loo(embedder, rows, wic["test"])
-    assert only["num_items"] == 4 and only["num_scored"] == 0 and only["coverage"] == 0.0
+    result = score_senses(embedder, senses, ["bank", "bass"])
+    # "he sang bass in the choir music" is the only example of bass.n.03: left out, its gloss parts remain
+    assert result["num_queries"] == 5 and result["num_scored"] == 5
+    assert result["fine_accuracy"] == 1.0  # the fake embedder shares context words between examples and glosses
 
 
 def test_definition_contexts_are_held_out_too(embedder):
     text, _ = gloss_context("bank", SENSES[0]["gloss"])
     _, meta = build_sense_vectors(embedder, SENSES[:1], exclude_sentences={text})
-    assert meta[0]["num_excluded"] == 1 and meta[0]["source"] == "examples"
-    vectors, meta = build_sense_vectors(embedder, SENSES[:1], exclude_sentences={text, *SENSES[0]["examples"]})
+    assert meta[0]["num_excluded"] == 1 and meta[0]["source"] == "examples+gloss_text"
+    everything = {text, *SENSES[0]["examples"]}
+    vectors, meta = build_sense_vectors(
+        embedder, SENSES[:1], exclude_sentences=everything, sources=("examples", "gloss_context")
+    )
     assert meta[0]["source"] == "word" and meta[0]["num_excluded"] == 3  # nothing left: context-free word vector
     torch.testing.assert_close(vectors[0], embedder.encode_in_context(["bank"], [(0, 4)])[0])
 
@@ -201,11 +196,7 @@ def test_build_does_not_write_into_the_data_folder(embedder, data_dir):
 
     before = listing()
     VocabIndex.build(embedder, data_dir, progress=False)
-    evaluate_sense_loo(
-        embedder,
-        load_from_disk(os.path.join(data_dir, "senses")),
-        load_from_disk(os.path.join(data_dir, "eval", "wic"))["test"],
-    )
+    score_senses(embedder, load_from_disk(os.path.join(data_dir, "senses")), ["bank", "bass"])
     assert listing() == before
 
 
@@ -224,17 +215,18 @@ def test_build_with_a_real_token_embedder(tiny_model, data_dir, tmp_path):
 
 
 def test_the_index_records_what_it_held_out_and_its_data(embedder, data_dir, tiny_model, tiny_data_dir, tmp_path):
-    held_out = wic_sentences(load_from_disk(os.path.join(data_dir, "eval", "wic")))
-    index = VocabIndex.build(embedder, data_dir, progress=False)  # held-out WiC sentences excluded by default
-    assert index.provenance["excluded_sentences"] == len(held_out) == 4
+    wic, senses = (load_from_disk(os.path.join(data_dir, *name)) for name in (("eval", "wic"), ("senses",)))
+    held_out = held_out_sentences(wic, senses)
+    index = VocabIndex.build(embedder, data_dir, progress=False)  # evaluation sentences excluded by default
+    assert index.provenance["excluded_sentences"] == len(held_out) == 6  # 4 WiC sentences, 2 more examples
     bass_03 = next(e for e in index.entries if e.synset == "bass.n.03")
-    assert bass_03.source == "gloss+corpus"  # its only example is a WiC sentence: gloss and corpus clusters are left
+    assert bass_03.source == "gloss_context+gloss_text+corpus"  # its only example is held out
     index.save(tmp_path / "index")
     assert VocabIndex.load(tmp_path / "index").provenance == index.provenance
     kept = VocabIndex.build(embedder, data_dir, progress=False, exclude_sentences=())
     assert kept.provenance["excluded_sentences"] == 0
     assert kept.provenance["excluded_sha256"] != index.provenance["excluded_sha256"]
-    assert next(e for e in kept.entries if e.synset == "bass.n.03").source == "examples+gloss"
+    assert next(e for e in kept.entries if e.synset == "bass.n.03").source == "examples+gloss_context+gloss_text"
     assert index.provenance["data_fingerprint"] is None  # a hand-made folder has no manifest to fingerprint
     built = VocabIndex.build(tiny_model, tiny_data_dir, progress=False, include=("word",), max_words=50)
     assert built.provenance["data_fingerprint"] == data_fingerprint(tiny_data_dir)
