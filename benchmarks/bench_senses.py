@@ -24,7 +24,8 @@ from results import write_section
 from transformers import AutoModel
 
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
-from hf_tokenembed.evaluation import WiCEvaluator, raw_backbone, sample, score_senses
+from hf_tokenembed.evaluation import WiCEvaluator, raw_backbone, score_senses
+from hf_tokenembed.evaluation.base import sample
 from hf_tokenembed.index import SENSE_SOURCES
 
 TARGETS = {"fine_accuracy": 0.60, "coarse_accuracy": 0.85, "wic_examples_accuracy": 0.65}
@@ -95,7 +96,8 @@ def main() -> None:
     markdown = f"""## Homograph senses (`benchmarks/bench_senses.py`)
 
 ```
-python benchmarks/bench_senses.py --data {args.data} --model {args.model} --original {args.original} --lemmas {args.lemmas}
+python benchmarks/bench_senses.py --data {args.data} --model {args.model} --original {args.original} \\
+    --lemmas {args.lemmas} --wic-rows {args.wic_rows}
 ```
 
 Queries: the WordNet example sentences of {lemma_note}; none of these lemmas is trained on. Candidates and
