@@ -18,7 +18,6 @@ import random
 import time
 from pathlib import Path
 
-import torch
 from datasets import load_from_disk
 from results import write_section
 from transformers import AutoModel
@@ -50,7 +49,6 @@ def main() -> None:
     parser.add_argument("--lemmas", type=int, default=1000, help="Test lemmas sampled (seed 0); 0: all.")
     parser.add_argument("--wic-rows", type=int, default=2000, help="WiC rows per split (seed 0).")
     args = parser.parse_args()
-    torch.manual_seed(0)
 
     senses = load_from_disk(str(Path(args.data, "senses")))
     wic = load_from_disk(str(Path(args.data, "eval", "wic")))
@@ -73,10 +71,9 @@ def main() -> None:
         figures[name] = {**score_senses(model, senses, lemmas, progress=True), **wic_eval(model)}
         seconds[name] = time.perf_counter() - start
         print(name, figures[name], flush=True)
-    ablation = {}
-    for source in SENSE_SOURCES:
-        result = score_senses(models["raw backbone"], senses, lemmas, sources=(source,))
-        ablation[source] = result
+    ablation = {
+        source: score_senses(models["raw backbone"], senses, lemmas, sources=(source,)) for source in SENSE_SOURCES
+    }
 
     lines = ["| | " + " | ".join(models) + " | target |", "|---|" + "---:|" * len(models) + "---|"]
     for key, label in ROWS:

@@ -108,18 +108,16 @@ class WiCEvaluator(TokenSpaceBaseEvaluator):
         self.primary_metric = "wic_accuracy"
 
     def compute_metrics(self, model: Any) -> dict[str, float]:
-        dev = wic_cosines(model, self.dev_rows, **self.encode_kwargs()), self._labels(self.dev_rows)
-        test = wic_cosines(model, self.test_rows, **self.encode_kwargs()), self._labels(self.test_rows)
+        dev, test = self._cosines_and_labels(model, self.dev_rows), self._cosines_and_labels(model, self.test_rows)
         out = self._score(dev, test, "wic_")
-        dev_examples, test_examples = example_pairs(self.dev_rows), example_pairs(self.test_rows)
-        if dev_examples.any() and test_examples.any():
-            pick = lambda split, mask: (split[0][mask], split[1][mask])  # noqa: E731
-            out.update(self._score(pick(dev, dev_examples), pick(test, test_examples), "wic_examples_"))
+        dev_ex, test_ex = example_pairs(self.dev_rows), example_pairs(self.test_rows)
+        if dev_ex.any() and test_ex.any():
+            out.update(self._score(tuple(x[dev_ex] for x in dev), tuple(x[test_ex] for x in test), "wic_examples_"))
         return out
 
-    @staticmethod
-    def _labels(rows: Sequence[dict[str, Any]]) -> np.ndarray:
-        return np.asarray([int(r["label"]) for r in rows]).astype(bool)
+    def _cosines_and_labels(self, model: Any, rows: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.asarray([int(r["label"]) for r in rows]).astype(bool)
+        return wic_cosines(model, rows, **self.encode_kwargs()), labels
 
     @staticmethod
     def _score(dev: tuple, test: tuple, prefix: str) -> dict[str, float]:

@@ -236,8 +236,9 @@ class VocabIndex:
             progress: Show progress bars.
             exclude_sentences: Sentences kept out of the sense vectors. The default, ``"held-out"``, is what the
                 evaluations query with (`hf_tokenembed.data.held_out_sentences`: every WiC dev and test sentence and
-                every WordNet example of their lemmas); pass ``()`` to keep them all. The count and a hash of what was excluded, and the data
-                folder's fingerprint, are recorded in ``provenance`` and saved with the index.
+                every WordNet example of their lemmas); pass ``()`` to keep them all. The count and a hash of what
+                was excluded, and the data folder's fingerprint, are recorded in ``provenance`` and saved with the
+                index.
             max_words: Keep only the first ``max_words`` rows of ``vocab/`` (the data stage sorts by frequency).
             batch_size: Encoder batch size.
         """
