@@ -51,10 +51,10 @@ def sense_rows(senses: Any, lemmas: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def sense_queries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every WordNet example of ``rows`` as a query: ``lemma``, ``pos``, ``sentence``, ``span``, ``synset``,
-    ``lexname`` and ``row`` (its index in ``rows``), deduplicated."""
+    """Every WordNet example of ``rows`` as a query: ``lemma``, ``pos``, ``sentence``, ``span``, ``synset`` and
+    ``lexname``, deduplicated."""
     queries, seen = [], set()
-    for i, row in enumerate(rows):
+    for row in rows:
         for sentence, span in zip(row.get("examples") or [], row.get("spans") or []):
             valid = _valid_span(sentence, span)
             key = (sentence, valid, row["synset"])
@@ -64,7 +64,7 @@ def sense_queries(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             queries.append(
                 {
                     "lemma": lemma_key(row["word"]), "pos": row.get("pos"), "sentence": sentence, "span": valid,
-                    "synset": row["synset"], "lexname": row.get("lexname"), "row": i,
+                    "synset": row["synset"], "lexname": row.get("lexname"),
                 }
             )  # fmt: skip
     return queries
