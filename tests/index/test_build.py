@@ -120,11 +120,13 @@ def test_index_senses_are_scored_held_out(embedder, data_dir):
     assert result["num_queries"] == 5 and result["num_scored"] == 5 and result["mean_candidates"] == 2
     hits = 0  # the same decision by hand: the nearest sense entry of the query's lemma must be its synset
     for row in senses:
+        if row["word"] == "apple":
+            continue  # one sense: not scored
         ids = [i for i, e in enumerate(index.entries) if e.kind == "sense" and e.surface == row["word"]]
         for example, span in zip(row["examples"], row["spans"]):
             query = embedder.encode_in_context([example], [tuple(span)])[0].numpy()
             scores = index.reconstruct(ids) @ query
-            hits += index.entries[ids[int(scores.argmax())]].synset == row["synset"] if row["word"] != "apple" else 0
+            hits += index.entries[ids[int(scores.argmax())]].synset == row["synset"]
     assert result["fine_accuracy"] == hits / 5
     assert result["fine_random"] == pytest.approx(0.5)
 
