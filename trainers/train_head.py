@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import get_last_checkpoint, set_seed
 
 from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
 from hf_tokenembed.atomic import write_text
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
         head_dims=args.head_dims or None,
         pooling=args.pooling,
     )
+    set_seed(args.seed)  # the model's initialisation (the Trainer seeds only after it is built)
     model = TokenEmbedder(config)
     examples = build_stage1_examples(
         args.data_dir,

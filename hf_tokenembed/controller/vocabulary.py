@@ -40,8 +40,8 @@ class ReconstructionVocabulary:
     Args:
         surfaces: Entry surfaces, commonest first.
         counts: Their counts in the training split.
-        keys: `(len(surfaces), token_dim)` key vectors (L2-normalised here and rounded to fp16, the precision they
-            are saved at, so a built vocabulary and its saved copy hold the same keys).
+        keys: `(len(surfaces), token_dim)` key vectors, L2-normalised here and rounded to fp16, the precision they
+            are saved at; fp16 keys are taken as saved (already normalised), so a saved copy loads bit for bit.
         fingerprint: The embedder's `fingerprint()` the keys come from.
     """
 
@@ -52,7 +52,10 @@ class ReconstructionVocabulary:
             raise ValueError(f"`surfaces` ({len(surfaces)}), `counts` ({len(counts)}) and `keys` ({len(keys)}) differ")
         self.segmenter = Segmenter(surfaces)
         self.counts = np.asarray(counts, dtype=np.int64)
-        self.keys = F.normalize(torch.as_tensor(keys).float(), dim=-1).half().float()
+        keys = torch.as_tensor(keys)
+        if keys.dtype != torch.float16:
+            keys = F.normalize(keys.float(), dim=-1).half()
+        self.keys = keys.float()
         self.kinds = [entry_kind(s) for s in surfaces]
         self.fingerprint = fingerprint
 
@@ -165,7 +168,7 @@ class ReconstructionVocabulary:
                 f"the vocabulary's keys come from embedder {meta['fingerprint']!r}, not {fingerprint!r}; rebuild it"
             )
         rows = [json.loads(line) for line in (directory / "entries.jsonl").read_text(encoding="utf-8").splitlines()]
-        keys = torch.from_numpy(np.load(directory / "keys.npy").astype(np.float32))
+        keys = torch.from_numpy(np.load(directory / "keys.npy").astype(np.float16))
         if len(rows) != meta["num_entries"] or tuple(keys.shape) != (meta["num_entries"], meta["token_dim"]):
             raise ValueError(f"{directory} is inconsistent with its vocabulary.json")
         return cls([r["surface"] for r in rows], [r["count"] for r in rows], keys, meta.get("fingerprint"))

@@ -33,6 +33,16 @@ def test_vocabulary_covers_the_training_text_and_round_trips(controller, tmp_pat
         ReconstructionVocabulary.load(tmp_path / "missing")
 
 
+def test_saved_vocabulary_loads_its_keys_bit_for_bit(tmp_path):
+    # fp16-rounded unit vectors are not quite unit: normalising them again on load moved some keys by one fp16 step
+    # (short vectors with one large component, as a tiny model's, are the ones it moved)
+    surfaces = [f"w{i}" for i in range(2000)]
+    keys = torch.randn(len(surfaces), 8, generator=torch.Generator().manual_seed(0)) * torch.tensor([5.0] + [1.0] * 7)
+    vocabulary = ReconstructionVocabulary(surfaces, list(range(len(surfaces), 0, -1)), keys)
+    vocabulary.save(tmp_path / "vocab")
+    assert torch.equal(ReconstructionVocabulary.load(tmp_path / "vocab").keys, vocabulary.keys)
+
+
 def test_reconstruct_gives_text_its_cosine_and_a_trace(controller):
     embedder, vocabulary, train, _, _, _, reconstructor = controller
     targets = train.targets[:3]

@@ -326,6 +326,18 @@ def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir,
     assert isinstance(AutoModel.from_pretrained(tmp_path / "run"), TokenEmbedder)
 
 
+def test_same_seed_trains_the_same_model(tmp_path, tiny_backbone, tiny_data_dir):
+    """The seed covers the model's initialisation too (the Trainer seeds only once the model is built)."""
+    from safetensors.torch import load_file
+
+    weights = []
+    for run in ("a", "b"):
+        train_head.main(_cli(tmp_path / run, tiny_backbone, tiny_data_dir, "--eval_max_items", "5"))
+        weights.append(load_file(tmp_path / run / "run" / "model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+
 @pytest.mark.slow
 def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_backbone, tiny_data_dir):
     """Two processes train; only the main process writes the model, card and evaluation."""
