@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         perturbations=args.perturbations,
         swaps=args.swaps,
         max_sense_words=args.max_sense_words,
+        gloss_towers=args.sense_loss == "gloss_matching",
         max_synonym_pairs=args.max_synonym_pairs,
         seed=args.seed,
         progress=args.should_log,

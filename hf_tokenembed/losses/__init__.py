@@ -11,6 +11,7 @@ from .functional import (
     relational_distillation,
 )
 from .geometry_distillation import GeometryDistillationLoss
+from .gloss_matching import GlossMatchingLoss
 from .hard_negatives import HardNegativeMiner
 from .multi_negative_ranking import MultiNegativeRankingLoss
 from .order_aware import OrderAwareSentenceLoss, perturb_word_order
@@ -19,6 +20,7 @@ from .synonym_aware import SynonymAwareContrastiveLoss
 __all__ = [
     "ContextAlignmentLoss",
     "GeometryDistillationLoss",
+    "GlossMatchingLoss",
     "HardNegativeMiner",
     "MultiNegativeRankingLoss",
     "OrderAwareSentenceLoss",

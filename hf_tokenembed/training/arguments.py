@@ -12,6 +12,7 @@ __all__ = ["RECIPES", "ControllerTrainingArguments", "TokenHeadTrainingArguments
 
 RECIPES = ("default", "original")
 ORDER_POSITIVES = ("teacher", "detached")
+SENSE_LOSSES = ("alignment", "gloss_matching")
 
 
 @dataclass
@@ -55,6 +56,14 @@ class TokenHeadTrainingArguments(TrainingArguments):
     synonym_batch_size: int = field(default=64, metadata={"help": "WordNet synonym pairs per step."})
     sense_batch_size: int = field(default=32, metadata={"help": "WordNet example uses per step (sense objective)."})
     max_sense_words: int | None = field(default=None, metadata={"help": "Words sampled for the sense objective."})
+    sense_loss: str = field(
+        default="alignment",
+        metadata={
+            "help": "Sense objective: `alignment` (an example use retrieves its gloss context among the batch's and "
+            "its word's senses) or `gloss_matching` (BEM: among its lemma's senses only, each sense a gloss tower of "
+            "gloss context, gloss text, synonyms and hypernym gloss)."
+        },
+    )
     num_hard_negatives: int = field(default=3, metadata={"help": "FAISS-mined hard negatives per anchor."})
     refresh_negatives_steps: int = field(default=200, metadata={"help": "Steps between hard-negative refreshes."})
     scale: float = field(default=20.0, metadata={"help": "Inverse temperature of every contrastive loss."})
@@ -123,6 +132,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
+        if self.sense_loss not in SENSE_LOSSES:
+            raise ValueError(f"`sense_loss` must be one of {SENSE_LOSSES}, got {self.sense_loss!r}")
         if self.order_positive not in ORDER_POSITIVES:
             raise ValueError(f"`order_positive` must be one of {ORDER_POSITIVES}, got {self.order_positive!r}")
         if self.cpu_threads is not None and self.cpu_threads < 1:

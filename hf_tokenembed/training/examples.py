@@ -42,6 +42,10 @@ class Stage1Examples:
         glosses: Sense entries as contexts: ``"bank: sloping land ..."`` (`data.gloss_context`), whose word
             span is `gloss_spans[i]`; `sense_siblings[i]` are the other senses of the same word.
         sense_examples: WordNet example sentences; `sense_uses` rows are `(example id, start, end, sense id)`.
+        sense_groups: `(len(glosses),)` id of each sense's (word, part of speech): the senses a use is told from.
+        gloss_texts, sense_synonyms, hypernym_glosses, hypernym_spans: The rest of each sense's gloss tower (the
+            `index.SENSE_SOURCES` other than examples: the gloss as a text, the synset's other lemmas, the word in
+            its hypernym's gloss, ``""`` for none); filled only for the gloss-matching objective.
     """
 
     types: list[str]
@@ -58,11 +62,18 @@ class Stage1Examples:
     sense_siblings: list[list[int]] = field(default_factory=list)
     sense_examples: list[str] = field(default_factory=list)
     sense_uses: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))
+    sense_groups: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    gloss_texts: list[str] = field(default_factory=list)
+    sense_synonyms: list[list[str]] = field(default_factory=list)
+    hypernym_glosses: list[str] = field(default_factory=list)
+    hypernym_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def texts_to_cache(self) -> list[str]:
         """Every distinct text whose frozen features the trainer needs, in a stable order."""
         copies = (c for perturbed in self.perturbed for c in perturbed)
-        texts = [*self.types, *self.contexts, *self.sentences, *copies, *self.glosses, *self.sense_examples]
+        towers = [*self.gloss_texts, *(s for synonyms in self.sense_synonyms for s in synonyms)]
+        towers += [h for h in self.hypernym_glosses if h]
+        texts = [*self.types, *self.contexts, *self.sentences, *copies, *self.glosses, *self.sense_examples, *towers]
         return list(dict.fromkeys(texts))
 
 
@@ -83,6 +94,7 @@ def build_stage1_examples(
     perturbations: int = 5,
     swaps: int = 1,
     max_sense_words: int | None = None,
+    gloss_towers: bool = False,
     max_synonym_pairs: int = 0,
     seed: int = 0,
     progress: bool = True,
@@ -98,6 +110,8 @@ def build_stage1_examples(
         perturbations: Word-order copies per order sentence.
         swaps: How many of those copies are two-word swaps (the rest are shuffles).
         max_sense_words: Sample this many words with WordNet example uses for the sense objective (None: all).
+        gloss_towers: Also gather each sense's gloss text, synonyms and hypernym gloss (the gloss-matching
+            objective's gloss tower).
         max_synonym_pairs: Sample this many WordNet synonym pairs of everyday words (lowercase, not rare) that are
             in no evaluation set (0: none); their words not in the vocabulary become extra types.
         seed: Sampling seed.
@@ -175,7 +189,7 @@ def build_stage1_examples(
 
     long_enough = [s for s in train[len(contexts) :] if len(s.split()) >= 5][:order_sentences]
     perturbed = [perturb_word_order(s, perturbations, rng, swaps=swaps) for s in long_enough]
-    senses = _sense_examples(data, max_sense_words, rng)
+    senses = _sense_examples(data, max_sense_words, rng, gloss_towers)
     logger.info(
         "Stage-1 examples: %d types, %d synonym pairs, %d contexts, %d occurrences, %d order sentences, %d senses, "
         "%d sense uses",
@@ -196,17 +210,18 @@ def build_stage1_examples(
     )
 
 
-def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> dict:
+def _sense_examples(data: dict, max_words: int | None, rng: random.Random, towers: bool) -> dict:
     """WordNet senses of the words that have an example use, minus every WiC evaluation lemma (in any casing).
 
     Each sense becomes its gloss context, and each example use points at its sense: the sense objective makes an
-    example's in-context vector retrieve its own gloss among the word's other senses.
+    example's in-context vector retrieve its own gloss among the word's other senses. With `towers`, each sense
+    also brings the rest of its gloss tower (gloss text, synonyms, hypernym gloss).
     """
     from hf_tokenembed.data import gloss_context, lemma_key
 
     held_out = {lemma_key(lemma) for split in data["eval/wic"].values() for lemma in _column(split, "lemma")}
     table = data["senses"]
-    words, glosses, examples, spans = (_column(table, c) for c in ("word", "gloss", "examples", "spans"))
+    words, glosses, examples, spans, pos = (_column(table, c) for c in ("word", "gloss", "examples", "spans", "pos"))
     with_uses = sorted({w for w, e in zip(words, examples) if e and len(w) > 1 and lemma_key(w) not in held_out})
     if max_words is not None:
         with_uses = rng.sample(with_uses, min(max_words, len(with_uses)))
@@ -222,13 +237,25 @@ def _sense_examples(data: dict, max_words: int | None, rng: random.Random) -> di
         for example, (start, end) in zip(examples[i], spans[i]):
             sense_examples.append(example)
             uses.append((len(sense_examples) - 1, start, end, sense_id[i]))
-    return {
+    group_of = {key: g for g, key in enumerate(dict.fromkeys((words[i], pos[i]) for i in kept))}
+    senses = {
         "glosses": [text for text, _ in contexts],
         "gloss_spans": [span for _, span in contexts],
         "sense_siblings": [[j for j in by_word[words[i]] if j != sense_id[i]] for i in kept],
         "sense_examples": sense_examples,
         "sense_uses": np.array(uses, dtype=np.int64).reshape(-1, 4),
+        "sense_groups": np.array([group_of[words[i], pos[i]] for i in kept], dtype=np.int64),
     }
+    if towers:
+        synonyms, hypernyms = _column(table, "synonyms"), _column(table, "hypernym_gloss")
+        hypernym_contexts = [gloss_context(words[i], hypernyms[i]) if hypernyms[i] else ("", (0, 0)) for i in kept]
+        senses |= {
+            "gloss_texts": [glosses[i] for i in kept],
+            "sense_synonyms": [list(synonyms[i] or []) for i in kept],
+            "hypernym_glosses": [text for text, _ in hypernym_contexts],
+            "hypernym_spans": [span for _, span in hypernym_contexts],
+        }
+    return senses
 
 
 def _everyday_lemma(lemma: str) -> bool:

@@ -16,6 +16,7 @@ from hf_tokenembed.atomic import write_text
 from hf_tokenembed.losses import (
     ContextAlignmentLoss,
     GeometryDistillationLoss,
+    GlossMatchingLoss,
     HardNegativeMiner,
     MultiNegativeRankingLoss,
     OrderAwareSentenceLoss,
@@ -54,7 +55,8 @@ class TokenHeadTrainer(Trainer):
     synonym, or that the raw backbone finds about as close as the positive (GISTEmbed), is masked), `context`
     (occurrence → its type entry), `synonyms` (soft targets over variants and synonyms for the types that have a
     partner, plus a batch of WordNet synonym pairs outside the evaluation sets), `senses` (a WordNet example use →
-    its own sense's gloss context, against the word's other senses), `word_geometry` (the cosines among the
+    its own sense's gloss context, against the word's other senses; or, with ``sense_loss="gloss_matching"``, its
+    sense's gloss tower against its lemma's other senses only), `word_geometry` (the cosines among the
     step's word, phrase and sentence vectors in the token space kept to the raw backbone's), `order` + `distill`
     (order-aware sentence vectors that keep the backbone's geometry; the occurrences' sentences join the
     distillation). `recipe="original"` trains the old objective instead (see `OriginalRecipeLoss`).
@@ -94,6 +96,8 @@ class TokenHeadTrainer(Trainer):
         self.sense_use_masks = _span_masks(model, [examples.sense_examples[u] for u in uses[:, 0]], uses[:, 1:3])
         self.gloss_rows = np.array([row[g] for g in examples.glosses], dtype=np.int64)
         self.gloss_masks = _span_masks(model, examples.glosses, examples.gloss_spans)
+        if args.sense_loss == "gloss_matching":
+            self._index_gloss_towers(model, row)
         k = args.num_hard_negatives if args.recipe == "default" else 1
         if k >= len(examples.types):
             raise ValueError(f"`num_hard_negatives`={k} must be smaller than the vocabulary ({len(examples.types)})")
@@ -116,7 +120,11 @@ class TokenHeadTrainer(Trainer):
                 "synonyms": SynonymAwareContrastiveLoss(
                     model, scale=args.scale, synonym_share=args.synonym_share, related_share=args.related_share
                 ),
-                "senses": ContextAlignmentLoss(model, scale=args.scale),
+                "senses": (
+                    GlossMatchingLoss(model, scale=args.scale)
+                    if args.sense_loss == "gloss_matching"
+                    else ContextAlignmentLoss(model, scale=args.scale)
+                ),
                 "order": OrderAwareSentenceLoss(
                     model, scale=args.scale, distill_weight=args.distill_weight, pull_weight=args.pull_weight
                 ),
@@ -267,7 +275,9 @@ class TokenHeadTrainer(Trainer):
                 relations.to(device),
             )
         gloss_rows, glosses = np.zeros(0, dtype=np.int64), short_vectors[:0]
-        if len(self.sense_use_rows):
+        if self.args.sense_loss == "gloss_matching" and len(self.matchable_uses):
+            parts["senses"], gloss_rows, glosses = self._gloss_matching_loss(model, rng)
+        elif self.args.sense_loss == "alignment" and len(self.sense_use_rows):
             parts["senses"], gloss_rows, glosses = self._sense_loss(model, rng)
         if "word_geometry" in self.losses:  # the step's words, phrases, sentences and definitions, token space
             natural = order_output.embeddings.view(len(order_rows), -1, anchor.shape[-1])[:, 0]
@@ -340,6 +350,67 @@ class TokenHeadTrainer(Trainer):
         )
         whole = self.accelerator.unwrap_model(model).project(output.sentence[b:])  # the glosses as whole texts
         return loss, self.gloss_rows[glosses], whole
+
+    def _index_gloss_towers(self, model, row: dict[str, int]) -> None:
+        """Cache rows of every sense's gloss-tower parts, and the uses whose lemma has two senses or more."""
+        ex = self.examples
+        if len(ex.gloss_texts) != len(ex.glosses):
+            raise ValueError('`sense_loss="gloss_matching"` needs examples built with `gloss_towers=True`')
+        self.gloss_text_rows = np.array([row[t] for t in ex.gloss_texts], dtype=np.int64)
+        self.synonym_rows = [np.array([row[w] for w in words], dtype=np.int64) for words in ex.sense_synonyms]
+        with_hypernym = [i for i, text in enumerate(ex.hypernym_glosses) if text]
+        self.hypernym_rows = np.full(len(ex.glosses), -1, dtype=np.int64)
+        self.hypernym_rows[with_hypernym] = [row[ex.hypernym_glosses[i]] for i in with_hypernym]
+        masks = _span_masks(
+            model, [ex.hypernym_glosses[i] for i in with_hypernym], [ex.hypernym_spans[i] for i in with_hypernym]
+        )
+        self.hypernym_masks = dict(zip(with_hypernym, masks))
+        by_group: dict[int, list[int]] = {}
+        for sense, group in enumerate(ex.sense_groups.tolist()):
+            by_group.setdefault(group, []).append(sense)
+        self.group_senses = {g: np.array(senses, dtype=np.int64) for g, senses in by_group.items()}
+        sizes = np.array([len(self.group_senses[g]) for g in ex.sense_groups[ex.sense_uses[:, 3]]])
+        self.matchable_uses = np.flatnonzero(sizes >= 2)
+
+    def _gloss_towers(self, model, senses: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(len(senses), d)` gloss towers (the renormalised sum of the normalised parts, as `index.SenseSources`
+        combines them without examples), and the gloss texts' own vectors."""
+        has_hypernym = self.hypernym_rows[senses] >= 0
+        hypernyms = senses[has_hypernym]
+        masks = [self.gloss_masks[s] for s in senses] + [self.hypernym_masks[s] for s in hypernyms]
+        in_context = self._embed(
+            model, np.concatenate([self.gloss_rows[senses], self.hypernym_rows[hypernyms]]), masks
+        )
+        synonym_rows = [self.synonym_rows[s] for s in senses]
+        owners = torch.from_numpy(np.repeat(np.arange(len(senses)), [len(r) for r in synonym_rows]))
+        words = self._embed(model, np.concatenate([self.gloss_text_rows[senses], *synonym_rows])).embeddings
+        n = len(senses)
+        gloss_context, hypernym = F.normalize(in_context.embeddings, dim=-1).split([n, len(hypernyms)])
+        gloss_text, synonyms = words[:n], words[n:]
+        device = gloss_text.device
+        total = gloss_context + F.normalize(gloss_text, dim=-1)
+        total = total.index_add(0, torch.from_numpy(np.flatnonzero(has_hypernym)).to(device), hypernym)
+        synonym_sums = torch.zeros_like(total).index_add(0, owners.to(device), synonyms)
+        return F.normalize(total + F.normalize(synonym_sums, dim=-1), dim=-1), gloss_text
+
+    def _gloss_matching_loss(self, model, rng: np.random.Generator):
+        """A batch of WordNet example uses, each to pick its sense's gloss tower among its lemma's senses (BEM).
+
+        Returns the loss, and the gloss texts' cache rows with their token-space vectors (for the word-geometry
+        distillation, as `_sense_loss` returns its glosses)."""
+        pool = self.matchable_uses
+        batch = pool[rng.choice(len(pool), min(self.args.sense_batch_size, len(pool)), replace=False)]
+        gold_senses = self.examples.sense_uses[batch, 3]
+        groups = self.examples.sense_groups[gold_senses]
+        senses = np.concatenate([self.group_senses[g] for g in dict.fromkeys(groups.tolist())])
+        towers, gloss_text = self._gloss_towers(model, senses)
+        queries = self._embed(model, self.sense_use_rows[batch], [self.sense_use_masks[i] for i in batch]).embeddings
+        device = queries.device
+        position = {int(s): i for i, s in enumerate(senses)}
+        gold = torch.tensor([position[int(s)] for s in gold_senses], device=device)
+        candidates = torch.from_numpy(groups[:, None] == self.examples.sense_groups[senses][None, :]).to(device)
+        loss = self.losses["senses"].compute_loss_from_embeddings(queries, towers, gold, candidates)
+        return loss, self.gloss_text_rows[senses], gloss_text
 
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]

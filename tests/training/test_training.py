@@ -163,6 +163,26 @@ def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, example
     assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
 
 
+def test_gloss_matching_picks_among_the_lemmas_senses(tiny_backbone, tiny_data_dir, examples, tmp_path):
+    towers = build_stage1_examples(
+        tiny_data_dir, max_contexts=200, order_sentences=24, gloss_towers=True, progress=False
+    )
+    assert towers.glosses == examples.glosses and len(towers.gloss_texts) == len(towers.glosses)
+    assert all(g.endswith(t) for g, t in zip(towers.glosses, towers.gloss_texts))
+    assert any(towers.sense_synonyms) and any(towers.hypernym_glosses)
+    with pytest.raises(ValueError, match="gloss_towers"):
+        _trainer(tiny_backbone, examples, tmp_path / "plain", sense_loss="gloss_matching")
+    trainer = _trainer(tiny_backbone, towers, tmp_path, sense_loss="gloss_matching")
+    assert len(trainer.matchable_uses) > 0
+    for use in trainer.matchable_uses[:20]:  # each has another sense of the same word and part of speech
+        sense = towers.sense_uses[use, 3]
+        assert len(trainer.group_senses[towers.sense_groups[sense]]) >= 2
+    trainer.train()
+    assert "loss_senses" in {k for entry in trainer.state.log_history for k in entry}
+    trainer.create_model_card()
+    assert "GlossMatchingLoss" in (tmp_path / "run" / "README.md").read_text()
+
+
 def _trainer(tiny_backbone, examples, tmp_path, pooling=None, **overrides):
     model = TokenEmbedder(
         TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=2, head_dims=[48, 24], pooling=pooling)
@@ -266,6 +286,7 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
         ({"max_synonym_pairs": -1}, "`max_synonym_pairs`"),
         ({"cpu_threads": 0}, "`cpu_threads`"),
         ({"eval_split": "train"}, "`eval_split`"),
+        ({"sense_loss": "wsd"}, "`sense_loss`"),
     ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
