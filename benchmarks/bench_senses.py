@@ -1,6 +1,7 @@
 """Homograph senses on held-out lemmas: the raw backbone, the original recipe and this project's TokenEmbedder.
 
-    python benchmarks/bench_senses.py --data runs/data --model runs/token-head --original runs/token-head-original
+    python benchmarks/bench_senses.py --data runs/data --model runs/token-head --original runs/token-head-original \
+        --variant "gloss matching=runs/token-head-gloss"
 
 Every model is scored by the one sense-scoring path (`hf_tokenembed.evaluation.sense_scoring`): the queries are the
 WordNet example sentences of the WiC test lemmas (which stage 1 never trains on), the candidates every sense of the
@@ -46,9 +47,19 @@ def main() -> None:
     parser.add_argument("--data", default="runs/data")
     parser.add_argument("--model", default="runs/token-head")
     parser.add_argument("--original", default="runs/token-head-original")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="Another stage 1 as a column (repeatable).",
+    )
     parser.add_argument("--lemmas", type=int, default=1000, help="Test lemmas sampled (seed 0); 0: all.")
     parser.add_argument("--wic-rows", type=int, default=2000, help="WiC rows per split (seed 0).")
     args = parser.parse_args()
+    variants = dict(v.split("=", 1) for v in args.variant if "=" in v)
+    if len(variants) != len(args.variant):
+        parser.error("`--variant` takes LABEL=PATH")
 
     senses = load_from_disk(str(Path(args.data, "senses")))
     wic = load_from_disk(str(Path(args.data, "eval", "wic")))
@@ -65,6 +76,7 @@ def main() -> None:
     if Path(args.original, "config.json").is_file():
         models["original recipe"] = AutoModel.from_pretrained(args.original).eval()
     models["this project"] = trained
+    models.update({label: AutoModel.from_pretrained(path).eval() for label, path in variants.items()})
     figures, seconds = {}, {}
     for name, model in models.items():
         start = time.perf_counter()
@@ -94,7 +106,7 @@ def main() -> None:
 
 ```
 python benchmarks/bench_senses.py --data {args.data} --model {args.model} --original {args.original} \\
-    --lemmas {args.lemmas} --wic-rows {args.wic_rows}
+    {"".join(f'--variant "{v}" ' for v in args.variant)}--lemmas {args.lemmas} --wic-rows {args.wic_rows}
 ```
 
 Queries: the WordNet example sentences of {lemma_note}; none of these lemmas is trained on. Candidates and
