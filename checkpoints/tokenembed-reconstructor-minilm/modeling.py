@@ -136,7 +136,8 @@ class TextReconstructor(PreTrainedModel):
         """Assemble a bundle from trained parts and the `ReconstructionVocabulary` the Selector was trained on.
 
         `config_kwargs` go to `TextReconstructorConfig` (`decoding`, `max_words`, `storage_dtype`). The Selector and
-        Placer are copied and rounded to `storage_dtype` (default fp16), the precision they are saved at.
+        Placer are copied and rounded to `storage_dtype` (default fp16), the keys to int8 codes: the precision they
+        are saved at.
         """
         keys = selector.entry_keys.float()
         if tuple(vocabulary.keys.shape) != tuple(keys.shape) or not torch.allclose(vocabulary.keys, keys, atol=1e-3):
