@@ -43,9 +43,10 @@ class Stage1Examples:
             span is `gloss_spans[i]`; `sense_siblings[i]` are the other senses of the same word.
         sense_examples: WordNet example sentences; `sense_uses` rows are `(example id, start, end, sense id)`.
         sense_groups: `(len(glosses),)` id of each sense's (word, part of speech): the senses a use is told from.
-        gloss_texts, sense_synonyms, hypernym_glosses, hypernym_spans: The rest of each sense's gloss tower (the
+        gloss_texts, sense_synonyms, hypernym_glosses: The rest of each sense's gloss tower (the
             `index.SENSE_SOURCES` other than examples: the gloss as a text, the synset's other lemmas, the word in
-            its hypernym's gloss, ``""`` for none); filled only for the gloss-matching objective.
+            its hypernym's gloss — ``"bank: ..."``, so its word span is `gloss_spans[i]` too — ``""`` for none);
+            filled only for the gloss-matching objective.
     """
 
     types: list[str]
@@ -66,7 +67,6 @@ class Stage1Examples:
     gloss_texts: list[str] = field(default_factory=list)
     sense_synonyms: list[list[str]] = field(default_factory=list)
     hypernym_glosses: list[str] = field(default_factory=list)
-    hypernym_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def texts_to_cache(self) -> list[str]:
         """Every distinct text whose frozen features the trainer needs, in a stable order."""
@@ -248,12 +248,10 @@ def _sense_examples(data: dict, max_words: int | None, rng: random.Random, tower
     }
     if towers:
         synonyms, hypernyms = _column(table, "synonyms"), _column(table, "hypernym_gloss")
-        hypernym_contexts = [gloss_context(words[i], hypernyms[i]) if hypernyms[i] else ("", (0, 0)) for i in kept]
         senses |= {
             "gloss_texts": [glosses[i] for i in kept],
             "sense_synonyms": [list(synonyms[i] or []) for i in kept],
-            "hypernym_glosses": [text for text, _ in hypernym_contexts],
-            "hypernym_spans": [span for _, span in hypernym_contexts],
+            "hypernym_glosses": [gloss_context(words[i], hypernyms[i])[0] if hypernyms[i] else "" for i in kept],
         }
     return senses
 

@@ -362,7 +362,7 @@ class TokenHeadTrainer(Trainer):
         self.hypernym_rows = np.full(len(ex.glosses), -1, dtype=np.int64)
         self.hypernym_rows[with_hypernym] = [row[ex.hypernym_glosses[i]] for i in with_hypernym]
         masks = _span_masks(
-            model, [ex.hypernym_glosses[i] for i in with_hypernym], [ex.hypernym_spans[i] for i in with_hypernym]
+            model, [ex.hypernym_glosses[i] for i in with_hypernym], [ex.gloss_spans[i] for i in with_hypernym]
         )
         self.hypernym_masks = dict(zip(with_hypernym, masks))
         by_group: dict[int, list[int]] = {}

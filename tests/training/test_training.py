@@ -170,6 +170,8 @@ def test_gloss_matching_picks_among_the_lemmas_senses(tiny_backbone, tiny_data_d
     assert towers.glosses == examples.glosses and len(towers.gloss_texts) == len(towers.glosses)
     assert all(g.endswith(t) for g, t in zip(towers.glosses, towers.gloss_texts))
     assert any(towers.sense_synonyms) and any(towers.hypernym_glosses)
+    for gloss, hypernym, span in zip(towers.glosses, towers.hypernym_glosses, towers.gloss_spans):
+        assert not hypernym or hypernym[slice(*span)] + ": " == gloss[: span[1] + 2]  # the word at the same span
     with pytest.raises(ValueError, match="gloss_towers"):
         _trainer(tiny_backbone, examples, tmp_path / "plain", sense_loss="gloss_matching")
     trainer = _trainer(tiny_backbone, towers, tmp_path, sense_loss="gloss_matching")
