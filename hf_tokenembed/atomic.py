@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["replace_dir", "sha256_file", "staging_dir", "written_dir", "write_text"]
+__all__ = ["replace_dir", "sha256_file", "staging_dir", "write_text", "written_dir", "written_file"]
 
 
 def staging_dir(target: str | os.PathLike) -> Path:
@@ -54,15 +54,24 @@ def written_dir(target: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)  # nothing left once it was moved into place
 
 
+@contextlib.contextmanager
+def written_file(path: str | os.PathLike) -> Iterator[Path]:
+    """``with written_file(path) as temporary:`` write `temporary` (a sibling of `path`); on success it is renamed
+    to `path`, and on any error it is removed, leaving `path` as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write `text` to `path` through a temporary sibling file and an atomic rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with written_file(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -18,6 +18,7 @@ LAYERS = [
     {"controller"},
     {"evaluation"},
     {"pipelines"},
+    {"plotting"},
     {"cli"},
     {"__init__"},  # the public API: imports everything, imported by nothing inside the package
 ]
