@@ -55,7 +55,8 @@ def check_vectors(vectors: Any, dim: int, name: str = "vectors") -> torch.Tensor
     if isinstance(vectors, np.ndarray):
         if not np.issubdtype(vectors.dtype, np.number) or np.issubdtype(vectors.dtype, np.complexfloating):
             raise TypeError(f"`{name}` must hold real numbers, got dtype {vectors.dtype}")
-        vectors = torch.from_numpy(np.asarray(vectors, dtype=np.float32))
+        with np.errstate(over="ignore"):  # values beyond float32 become inf: refused below, with the row
+            vectors = torch.from_numpy(np.asarray(vectors, dtype=np.float32))
     if not isinstance(vectors, torch.Tensor):
         raise TypeError(f"`{name}` must be a torch.Tensor or numpy array, got {type(vectors).__name__}")
     if vectors.is_complex() or vectors.dtype == torch.bool:
@@ -73,10 +74,11 @@ def check_vectors(vectors: Any, dim: int, name: str = "vectors") -> torch.Tensor
         raise ValueError(
             f"`{name}` contains NaN or infinite values (row {int((~torch.isfinite(vectors)).any(1).nonzero()[0])})"
         )
-    norms = vectors.norm(dim=1)
+    wide = vectors.double()  # in float32, the norm of a vector with entries near 1e19 overflows to inf
+    norms = wide.norm(dim=1)
     if (norms <= 1e-12).any():
         raise ValueError(f"`{name}` has a zero vector (row {int((norms <= 1e-12).nonzero()[0])}): it has no direction")
-    return F.normalize(vectors, dim=-1)
+    return (wide / norms[:, None]).float()
 
 
 def _positive_int(value: Any, name: str) -> int:

@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from hf_tokenembed.atomic import replace_dir, staging_dir
+from hf_tokenembed.atomic import replace_dir, sha256_file, staging_dir
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,9 @@ def build_data(
             "corpus": {k: len(v) for k, v in data.items()},
             **{name: {k: len(v) for k, v in table.items()} for name, table in evals.items()},
         }
+        manifest["files_sha256"] = {
+            p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()
+        }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
         replace_dir(tmp, out)
     except BaseException:
@@ -226,6 +229,17 @@ def load_data(path: str | os.PathLike) -> dict:
     import datasets
 
     path = Path(path)
-    if not (path / "manifest.json").is_file():
-        raise FileNotFoundError(f"`path` {path} is not a data folder (no manifest.json); build it with build_data")
+    manifest = _read_manifest(path)
+    if manifest is None:
+        raise FileNotFoundError(
+            f"`path` {path} is not a data folder (no readable manifest.json); build it with build_data"
+        )
+    for name, expected in manifest.get("files_sha256", {}).items():  # folders built before checksums have none
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"the data folder {path} is missing {name}: build it again (build_data)")
+        if sha256_file(path / name) != expected:
+            raise ValueError(
+                f"{path / name} does not match its checksum in manifest.json: the data folder is corrupted "
+                "or truncated; build it again (build_data with overwrite=True)"
+            )
     return {name: datasets.load_from_disk(str(path / name)) for name in DATASET_DICTS + TABLES}

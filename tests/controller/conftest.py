@@ -44,3 +44,14 @@ def controller(_tiny_model, tiny_data_dir, tmp_path_factory):
     PlacerTrainer(placer, controller_args(root / "placer"), train, selector.eval(), eval_data=dev).train()
     reconstructor = Reconstructor(embedder, selector.eval(), placer.eval(), vocabulary)
     return embedder, vocabulary, train, dev, selector, placer, reconstructor
+
+
+@pytest.fixture(scope="module")
+def rebuild(controller, tmp_path_factory):
+    """`pipeline("text-reconstruction")` over the tiny controller, saved as a bundle."""
+    from transformers import pipeline
+
+    *_, reconstructor = controller
+    folder = tmp_path_factory.mktemp("pipeline-bundle") / "bundle"
+    reconstructor.to_bundle().save_pretrained(folder)
+    return pipeline("text-reconstruction", model=str(folder))

@@ -22,14 +22,6 @@ def same(a, b) -> bool:
     )
 
 
-@pytest.fixture(scope="module")
-def rebuild(controller, tmp_path_factory):
-    *_, reconstructor = controller
-    folder = tmp_path_factory.mktemp("pipeline-bundle") / "bundle"
-    reconstructor.to_bundle().save_pretrained(folder)
-    return pipeline("text-reconstruction", model=str(folder))
-
-
 def test_strings_are_embedded_and_rebuilt(rebuild, controller):
     embedder, _, train, *_ = controller
     text = train.texts[0]

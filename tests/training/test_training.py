@@ -319,6 +319,9 @@ def test_bad_preset_corpus_and_backbone(tmp_path, tiny_backbone, tiny_data_dir):
 
 
 def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir, monkeypatch):
+    """Killed after its first checkpoint, the run resumes from it and ends as an uninterrupted run of the same seed
+    does: the same weights and the same metrics."""
+    from safetensors.torch import load_file
     from transformers import TrainerCallback
 
     class Interrupt(TrainerCallback):
@@ -347,6 +350,16 @@ def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir,
     from transformers import AutoModel
 
     assert isinstance(AutoModel.from_pretrained(tmp_path / "run"), TokenEmbedder)
+    straight = train_head.main(_cli(tmp_path / "straight", tiny_backbone, tiny_data_dir, "--eval_split", "dev"))
+    timing = {k for k in metrics if k.endswith("seconds")}
+    assert {k: v for k, v in straight.items() if k not in timing} == pytest.approx(
+        {k: v for k, v in metrics.items() if k not in timing}, abs=1e-6
+    )
+    resumed, uninterrupted = (
+        load_file(path / "run" / "model.safetensors") for path in (tmp_path, tmp_path / "straight")
+    )
+    assert resumed.keys() == uninterrupted.keys()
+    assert all(torch.equal(resumed[name], uninterrupted[name]) for name in resumed)
 
 
 def test_same_seed_trains_the_same_model(tmp_path, tiny_backbone, tiny_data_dir):
