@@ -1,11 +1,13 @@
 """`hf-tokenembed`: build data, build and inspect indexes, evaluate, assemble and run text-reconstruction bundles,
-run the demo."""
+draw pictures, run the demo. Exit codes: 0 done, 2 bad usage, 1 failure (the message says what to do)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import sys
 from pathlib import Path
 
 __all__ = ["main"]
@@ -17,16 +19,54 @@ DEMO_CONTEXTS = ["We sat on the river bank and watched the boats.", "The bank ra
 RELEASED_BUNDLE = "checkpoints/tokenembed-reconstructor-minilm"
 
 
+class UsageError(Exception):
+    """A command-line mistake the parser could not see (exit code 2, with the subcommand's usage)."""
+
+
+def _existing(model: str) -> str:
+    """`model`, unless it names a local folder that is not there (transformers would try it as a hub name)."""
+    from hf_tokenembed.models.token_embedder.modeling import reads_as_local_path
+
+    if reads_as_local_path(model) and not os.path.isdir(os.path.expanduser(model)):
+        raise FileNotFoundError(f"no model or bundle folder at {model}")
+    return model
+
+
 def _load_embedder(model: str):
     from transformers import AutoModel  # the package registered its models with it on import
 
-    return AutoModel.from_pretrained(model).eval()
+    return AutoModel.from_pretrained(_existing(model)).eval()
+
+
+def _index_and_embedder(model: str, index: str | None):
+    """The VocabIndex to search and its TokenEmbedder: a bundle's vocabulary, or a TokenEmbedder's saved index
+    (`index`, default MODEL/vocab_index)."""
+    from transformers import AutoConfig
+
+    from hf_tokenembed.index import VocabIndex
+
+    if AutoConfig.from_pretrained(_existing(model)).model_type == "tokenembed_reconstructor":
+        from hf_tokenembed.controller import Reconstructor
+
+        reconstructor = Reconstructor.from_pretrained(model)
+        return reconstructor.vocabulary.neighbor_index(), reconstructor.embedder
+    embedder = _load_embedder(model)
+    folder = index or os.path.join(model, "vocab_index")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"no index at {folder}: build one with `hf-tokenembed index build {model} DATA "
+                                f"--out {folder}`, or give --index")  # fmt: skip
+    return VocabIndex.load(folder, embedder=embedder), embedder
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, ensure_ascii=False))
 
 
 def _data_build(args: argparse.Namespace) -> None:
     from hf_tokenembed.data import build_data, format_summary
 
-    print(format_summary(build_data(args.corpus, args.out, overwrite=args.overwrite)))
+    summary = build_data(args.corpus, args.out, overwrite=args.overwrite)
+    print(json.dumps(summary) if args.json else format_summary(summary))
 
 
 def _index_build(args: argparse.Namespace) -> None:
@@ -35,23 +75,30 @@ def _index_build(args: argparse.Namespace) -> None:
     embedder = _load_embedder(args.model)
     index = VocabIndex.build(embedder, args.data, VocabIndexConfig(index_type=args.index_type))
     index.save(args.out)
-    print(f"{index!r} saved to {args.out}")
+    print(json.dumps({"index": args.out, **index.metadata()}) if args.json else f"{index!r} saved to {args.out}")
 
 
 def _neighbors(args: argparse.Namespace) -> None:
-    from hf_tokenembed.index import VocabIndex, format_neighbors, neighbors
+    from hf_tokenembed.index import format_neighbors, neighbors
 
-    embedder = _load_embedder(args.model)
-    index = VocabIndex.load(args.index or os.path.join(args.model, "vocab_index"), embedder=embedder)
+    index, embedder = _index_and_embedder(args.model, args.index)
+    found = []
     for context in args.context or [None]:
         results = neighbors(index, embedder, args.queries, context, k=args.k)
+        if args.json:
+            found += [
+                {"query": q, "context": context,
+                 "neighbors": [{**entry.to_dict(), "score": score} for entry, score in hits]}
+                for q, hits in zip(args.queries, results)
+            ]  # fmt: skip
+            continue
         labels = [f"{q}  @  {context}" if context else q for q in args.queries]
         print(format_neighbors(results, labels), end="\n\n")
+    if args.json:
+        _print_json(found)
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    import json
-
     from hf_tokenembed.evaluation import evaluate_model, format_metrics
 
     metrics = evaluate_model(_load_embedder(args.model), args.data, split=args.split, max_items=args.max_items)
@@ -69,7 +116,10 @@ def _bundle(args: argparse.Namespace) -> None:
     reconstructor = Reconstructor(embedder, _load_embedder(args.selector), _load_embedder(args.placer), vocabulary)
     reconstructor.to_bundle().save_pretrained(args.out)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
-    print(f"TextReconstructor bundle saved to {args.out} ({size / 1e6:.1f} MB, {len(vocabulary):,} entries)")
+    if args.json:
+        _print_json({"bundle": args.out, "bytes": size, "entries": len(vocabulary)})
+    else:
+        print(f"TextReconstructor bundle saved to {args.out} ({size / 1e6:.1f} MB, {len(vocabulary):,} entries)")
 
 
 def _decoding(args: argparse.Namespace) -> dict:
@@ -79,19 +129,32 @@ def _decoding(args: argparse.Namespace) -> dict:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def _reconstruct(args: argparse.Namespace) -> None:
-    import json
-
+def _load_vectors(path: str):
     import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--vectors {path}: not a readable .npy file of sentence vectors ({error})") from error
+
+
+def _rebuild(bundle: str):
+    """`pipeline("text-reconstruction")` over `bundle`, loaded first: a missing folder is a clear error."""
     from transformers import pipeline
 
+    from hf_tokenembed.models import TextReconstructor
+
+    return pipeline("text-reconstruction", model=TextReconstructor.from_pretrained(bundle))
+
+
+def _reconstruct(args: argparse.Namespace) -> None:
     if bool(args.texts) == bool(args.vectors):
-        raise SystemExit("hf-tokenembed reconstruct: give texts or --vectors FILE.npy (one of the two)")
-    inputs = list(args.texts) if args.texts else np.load(args.vectors)
-    results = pipeline("text-reconstruction", model=args.bundle)(inputs, return_steps=args.steps, **_decoding(args))
+        raise UsageError("give texts or --vectors FILE.npy (one of the two)")
+    inputs = list(args.texts) if args.texts else _load_vectors(args.vectors)
+    results = _rebuild(args.bundle)(inputs, return_steps=args.steps, **_decoding(args))
     results = results if isinstance(results, list) else [results]
     if args.json:
-        print(json.dumps(results, ensure_ascii=False))
+        _print_json(results)
         return
     for i, result in enumerate(results):
         source = args.texts[i] if args.texts else f"vector {i}"
@@ -103,8 +166,6 @@ def _reconstruct(args: argparse.Namespace) -> None:
 
 
 def _evaluate_reconstruction(args: argparse.Namespace) -> None:
-    import json
-
     from hf_tokenembed.controller import Reconstructor
     from hf_tokenembed.data import load_data
     from hf_tokenembed.evaluation import (
@@ -122,7 +183,7 @@ def _evaluate_reconstruction(args: argparse.Namespace) -> None:
     results = evaluate_reconstruction(reconstructor, sentences)
     table = format_reconstruction_table(results)
     if args.json:
-        print(json.dumps(results))
+        _print_json(results)
     else:
         counts = ", ".join(f"{b}: {len(t)}" for b, t in sentences.items())
         print(f"{args.split} sentences of {args.data} ({counts}), bundle {args.bundle}\n")
@@ -138,6 +199,22 @@ def _evaluate_reconstruction(args: argparse.Namespace) -> None:
         card = render_bundle_card(name, bundle, table, command, sum(map(len, sentences.values())), args.seed)
         write_text(Path(args.card), card)
         print(f"\nmodel card written to {args.card}")
+
+
+def _plot(args: argparse.Namespace) -> None:
+    from hf_tokenembed import plotting
+
+    if args.plot_command == "training":
+        figure = plotting.plot_training_curves(args.run, parts=args.parts)
+    elif args.plot_command == "neighbours":
+        index, embedder = _index_and_embedder(args.model, args.index)
+        figure = plotting.plot_neighbourhood(index, embedder, args.word, contexts=args.context or [], k=args.k,
+                                             method=args.method)  # fmt: skip
+    else:
+        result = _rebuild(args.bundle)(args.text, return_steps=True, **_decoding(args))
+        figure = plotting.plot_reconstruction_trace(result["steps"], title=f"{args.text}\n→ {result['text']}")
+    path = plotting.save_figure(figure, args.out)
+    print(json.dumps({"png": str(path)}) if args.json else f"{args.plot_command} plot written to {path}")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -202,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("placer", help="Placer folder (trainers/train_placer.py)")
     bundle.add_argument("--vocabulary", help="reconstruction vocabulary (default: EMBEDDER/reconstruction_vocab)")
     bundle.add_argument("--out", required=True, help="bundle folder to write")
+    bundle.add_argument("--json", action="store_true", help="print the folder, its size and entry count as JSON")
     bundle.set_defaults(func=_bundle)
 
     def decoding_options(command: argparse.ArgumentParser) -> None:
@@ -237,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_build.add_argument("--corpus", default="bbc-news", help="bbc-news, wikitext-103, wordnet-examples or a path")
     data_build.add_argument("--out", default="data", help="output folder (default: data)")
     data_build.add_argument("--overwrite", action="store_true", help="rebuild even when the cache matches")
+    data_build.add_argument("--json", action="store_true", help="print the summary as JSON")
     data_build.set_defaults(func=_data_build)
 
     index = commands.add_parser("index", help="FAISS vocabulary index")
@@ -246,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     index_build.add_argument("data", help="data folder from `hf-tokenembed data build`")
     index_build.add_argument("--out", required=True, help="index folder (e.g. MODEL/vocab_index)")
     index_build.add_argument("--index-type", default="auto", choices=["auto", "exact", "hnsw", "ivfpq"])
+    index_build.add_argument("--json", action="store_true", help="print the index's metadata as JSON")
     index_build.set_defaults(func=_index_build)
 
     evaluate = commands.add_parser("evaluate", help="score a TokenEmbedder on a data folder's held-out sets")
@@ -257,25 +337,70 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=_evaluate)
 
     near = commands.add_parser("neighbors", help="print the nearest index entries of words or phrases")
-    near.add_argument("model", help="TokenEmbedder folder or hub name")
+    near.add_argument("model", help="TokenEmbedder folder (with an index) or a bundle (its vocabulary)")
     near.add_argument("queries", nargs="+", help='words or phrases, e.g. "bank" "red herring"')
     near.add_argument("--context", action="append", help="a sentence to encode the queries in (repeatable)")
     near.add_argument("--index", help="index folder (default: MODEL/vocab_index)")
     near.add_argument("-k", type=int, default=10, help="neighbours per query")
+    near.add_argument("--json", action="store_true", help="print one JSON list of {query, context, neighbors}")
     near.set_defaults(func=_neighbors)
+
+    plot = commands.add_parser("plot", help="draw a PNG: training curves, a neighbourhood map, a reconstruction trace")
+    plot_commands = plot.add_subparsers(dest="plot_command", required=True)
+    curves = plot_commands.add_parser("training", help="every loss part of a run against the step")
+    curves.add_argument("run", help="run folder (its trainer_state.json, else its last checkpoint's) or the file")
+    curves.add_argument("--parts", nargs="+", help="loss parts to draw, e.g. loss_order (default: every one)")
+    hood = plot_commands.add_parser("neighbours", help="2-D map of a word, its contexts, neighbours and senses")
+    hood.add_argument("model", help="TokenEmbedder folder (with an index) or a bundle (its vocabulary)")
+    hood.add_argument("word", help='a word or phrase, e.g. "bank"')
+    hood.add_argument("--context", action="append", help="a sentence containing the word (repeatable)")
+    hood.add_argument("--index", help="index folder (default: MODEL/vocab_index)")
+    hood.add_argument("-k", type=int, default=15, help="neighbours per query vector (default: 15)")
+    hood.add_argument("--method", default="auto", choices=["auto", "pca", "umap"], help="UMAP where installed")
+    trace = plot_commands.add_parser("trace", help="cosine to the target after each step of a reconstruction")
+    trace.add_argument("bundle", help="bundle folder or hub name")
+    trace.add_argument("text", help="the text to embed and rebuild")
+    decoding_options(trace)
+    for command in (curves, hood, trace):
+        command.add_argument("--out", required=True, help="PNG file to write")
+        command.add_argument("--json", action="store_true", help='print {"png": path} as JSON')
+        command.set_defaults(func=_plot)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+def _subcommand_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)subcommand's own parser, so that a usage error prints that command's usage."""
+    for name in ("command", "data_command", "index_command", "plot_command"):
+        chosen = getattr(args, name, None)
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if chosen is None or not actions:
+            break
+        parser = actions[0].choices[chosen]
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; returns the exit code (argparse itself exits with 2 on a usage error it sees)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     if not args.verbose:  # transformers' load reports and weight-loading bars are noise in a CLI's output
         import transformers
 
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
-    args.func(args)
+    try:
+        args.func(args)
+    except UsageError as error:
+        _subcommand_parser(parser, args).error(str(error))  # exits with 2
+    except (ValueError, TypeError, OSError, ImportError, RuntimeError) as error:
+        if args.verbose:
+            logger.exception("%s failed", args.command)
+        hint = "" if args.verbose else " (run with -v for the traceback)"
+        print(f"hf-tokenembed {args.command}: error: {error}{hint}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -115,7 +115,10 @@ def evaluators_from_data(
     check_positive(k, "k")
     path = Path(data_dir).expanduser()
     if not path.is_dir():
-        raise FileNotFoundError(f"`data_dir` {os.fspath(data_dir)!r} does not exist")
+        raise FileNotFoundError(
+            f"`data_dir` {os.fspath(data_dir)!r} does not exist: build it with "
+            f"`hf-tokenembed data build --out {os.fspath(data_dir)}`"
+        )
     sizes = dict(DEFAULT_MAX_ITEMS)
     if isinstance(max_items, Mapping):
         unknown = set(max_items) - set(sizes)

@@ -93,13 +93,20 @@ def evaluate_reconstruction(
     of `reconstruct` options (default `SYSTEMS`: greedy and the verifier beam)."""
     embedder = reconstructor.embedder
     targets = {b: embedder.encode_sentences(t) for b, t in sentences.items() if t}
+    systems = systems or SYSTEMS
+    total = len(systems) * sum(map(len, sentences.values()))
+    bar = tqdm(total=total, desc="reconstructing", unit="sentence", disable=not progress)
     results = {}
-    for name, options in tqdm(list((systems or SYSTEMS).items()), desc="decoders", disable=not progress):
+    for name, options in systems.items():
+        bar.set_postfix_str(name)
 
         def decode(vectors, texts, options=options):
-            return [r["text"] for r in reconstructor.reconstruct(vectors, **options)]
+            decoded = [r["text"] for r in reconstructor.reconstruct(vectors, **options)]
+            bar.update(len(texts))
+            return decoded
 
         results[name] = score_buckets(decode, sentences, targets, embedder)
+    bar.close()
     return results
 
 

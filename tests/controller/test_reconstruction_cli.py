@@ -56,3 +56,11 @@ def test_evaluate_reconstruction_prints_the_bucket_table(cli_bundle, tiny_data_d
     text = card.read_text()
     assert "hf-tokenembed evaluate-reconstruction" in text and "| verifier beam |" in text and "Training data" in text
     assert TextReconstructor.from_pretrained(cli_bundle)  # a card beside the files does not break their checksums
+
+
+def test_plot_trace_writes_a_png_and_a_missing_bundle_fails_clearly(cli_bundle, tmp_path, capsys):
+    out = tmp_path / "trace.png"
+    assert main(["plot", "trace", cli_bundle, "The bank approved the loan.", "--greedy", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "trace plot written to" in capsys.readouterr().out
+    assert main(["reconstruct", str(tmp_path / "no-bundle"), "a text"]) == 1
+    assert "no bundle folder at" in capsys.readouterr().err
