@@ -6,7 +6,7 @@ DATA ?= runs/data
 MODEL ?= runs/raw-minilm
 INDEX ?= runs/index
 
-.PHONY: setup wordnet demo train-all test test-fast lint style bench clean
+.PHONY: setup wordnet chromium demo train-all test test-fast lint style bench clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,17 @@ wordnet:
 		echo "No apt-get here: install WordNet with: $(PY) -c 'import nltk; nltk.download(\"wordnet\")'"; \
 	fi
 
+# Debian's Chromium, for the browser test of spaces/app.py (playwright drives it; no browser download).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "Chromium found: $$(command -v chromium)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	else \
+		echo "No apt-get here: install Chromium and set HF_TOKENEMBED_CHROMIUM to its path"; \
+	fi
+
 demo: setup
 	$(VENV)/bin/hf-tokenembed demo
 
@@ -44,7 +55,7 @@ train-all: setup
 	stage $(VENV)/bin/hf-tokenembed bundle runs/token-head runs/selector runs/placer --out runs/bundle; \
 	echo "train-all: wall time $$(( $$(date +%s) - start )) s"
 
-test: setup
+test: setup chromium
 	$(PY) -m pytest -q
 
 test-fast: setup
