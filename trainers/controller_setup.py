@@ -13,8 +13,8 @@ from transformers import AutoModel
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
 from hf_tokenembed.atomic import write_text
 from hf_tokenembed.controller import ReconstructionVocabulary
-from hf_tokenembed.data import build_data, load_corpus, load_data
-from hf_tokenembed.training import ControllerTrainingArguments
+from hf_tokenembed.data import load_corpus, load_data
+from hf_tokenembed.training import ControllerTrainingArguments, scripts
 from hf_tokenembed.training.controller_data import build_controller_data
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ def training_sentences(args: ControllerTrainingArguments, data: dict) -> list[st
 
 def prepare(args: ControllerTrainingArguments):
     """`(embedder, vocabulary, train data, dev data)`, everything cached."""
-    with args.main_process_first(desc="data"):
-        build_data(args.corpus, args.data_dir, progress=args.should_log)
+    scripts.ensure_data(args)
     embedder = AutoModel.from_pretrained(args.embedder).eval()
     vocabulary = load_vocabulary(args, embedder)
     data = load_data(args.data_dir)

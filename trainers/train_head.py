@@ -42,11 +42,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.should_log else logging.WARNING)
     scripts.use_cpu_cores(args)
-    from hf_tokenembed.data import build_data
     from hf_tokenembed.evaluation import evaluate_model
 
-    with args.main_process_first(desc="data"):
-        build_data(args.corpus, args.data_dir, progress=args.should_log)
+    scripts.ensure_data(args)
     config = TokenEmbedderConfig(
         backbone=args.backbone,
         lora_layers=args.lora_layers,

@@ -53,3 +53,13 @@ def model_overrides(args) -> dict:
         for name in ("hidden_size", "num_layers", "dropout")
         if getattr(args, name) is not None
     }
+
+
+def ensure_data(args) -> None:
+    """Build `args.data_dir` from `args.corpus` if it holds no data folder yet; an existing one is used as it is
+    (never rebuilt from another corpus behind the user's back)."""
+    from hf_tokenembed.data import build_data
+
+    with args.main_process_first(desc="data"):
+        if not (Path(args.data_dir) / "manifest.json").is_file():
+            build_data(args.corpus, args.data_dir, progress=args.should_log)

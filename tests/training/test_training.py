@@ -363,15 +363,18 @@ def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir,
 
 
 def test_same_seed_trains_the_same_model(tmp_path, tiny_backbone, tiny_data_dir):
-    """The seed covers the model's initialisation too (the Trainer seeds only once the model is built)."""
+    """The seed covers the model's initialisation too (the Trainer seeds only once the model is built). The data
+    folder, built from another corpus than the preset's, is used as it is, not rebuilt."""
     from safetensors.torch import load_file
 
+    manifest = (Path(tiny_data_dir) / "manifest.json").read_text()
     weights = []
     for run in ("a", "b"):
         train_head.main(_cli(tmp_path / run, tiny_backbone, tiny_data_dir, "--eval_max_items", "5"))
         weights.append(load_file(tmp_path / run / "run" / "model.safetensors"))
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+    assert (Path(tiny_data_dir) / "manifest.json").read_text() == manifest
 
 
 @pytest.mark.slow
