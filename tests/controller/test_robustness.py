@@ -88,20 +88,25 @@ def test_missing_folders_are_clear_errors(tmp_path):
         load_data(missing)
 
 
+def _damage(path, damage: str) -> tuple[type[Exception], str]:
+    """Flip one bit near the end of `path` (inside the data: the file still parses), cut its end off, or delete it;
+    the error its folder's loader must raise."""
+    if damage == "flip":
+        data = bytearray(path.read_bytes())
+        data[-10] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif damage == "truncate":
+        path.write_bytes(path.read_bytes()[:-64])
+    else:
+        path.unlink()
+    return (FileNotFoundError, "missing") if damage == "delete" else (ValueError, "corrupted or truncated")
+
+
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
 def test_a_damaged_model_folder_is_a_clear_error(tiny_model, tmp_path, damage):
     folder = tmp_path / "model"
     tiny_model.save_pretrained(folder)
-    weights = next(folder.glob("*.safetensors"))
-    if damage == "flip":  # a bit inside a tensor: the safetensors file still parses; only the checksum sees it
-        data = bytearray(weights.read_bytes())
-        data[-10] ^= 0x01
-        weights.write_bytes(bytes(data))
-    elif damage == "truncate":
-        weights.write_bytes(weights.read_bytes()[:-64])
-    else:
-        weights.unlink()
-    error, match = (FileNotFoundError, "missing") if damage == "delete" else (ValueError, "corrupted or truncated")
+    error, match = _damage(next(folder.glob("*.safetensors")), damage)
     with pytest.raises(error, match=match):
         TokenEmbedder.from_pretrained(folder)
 
@@ -122,16 +127,7 @@ def test_weights_load_only_from_safetensors(tiny_model, tmp_path):
 def test_a_damaged_data_folder_is_a_clear_error(tiny_data_dir, tmp_path, damage):
     folder = tmp_path / "data"
     shutil.copytree(tiny_data_dir, folder)
-    table = next((folder / "corpus" / "train").glob("*.arrow"))
-    if damage == "flip":
-        data = bytearray(table.read_bytes())
-        data[len(data) // 2] ^= 0x01
-        table.write_bytes(bytes(data))
-    elif damage == "truncate":
-        table.write_bytes(table.read_bytes()[:-64])
-    else:
-        table.unlink()
-    error, match = (FileNotFoundError, "missing") if damage == "delete" else (ValueError, "corrupted or truncated")
+    error, match = _damage(next((folder / "corpus" / "train").glob("*.arrow")), damage)
     with pytest.raises(error, match=match):
         load_data(folder)
     assert load_data(tiny_data_dir)["corpus"]["train"].num_rows > 0  # the intact folder still loads

@@ -42,7 +42,7 @@ space_app = _load_app()
 def bundle_dir(controller, tmp_path_factory) -> Path:
     """The tiny bundle; HF_TOKENEMBED_SPACE_BUNDLE names another (the README's screenshot is of the released one)."""
     if os.environ.get("HF_TOKENEMBED_SPACE_BUNDLE"):
-        return Path(os.environ["HF_TOKENEMBED_SPACE_BUNDLE"])
+        return Path(os.environ["HF_TOKENEMBED_SPACE_BUNDLE"]).resolve()  # the app runs in another folder
     *_, reconstructor = controller
     folder = tmp_path_factory.mktemp("space") / "bundle"
     reconstructor.to_bundle().save_pretrained(folder)
