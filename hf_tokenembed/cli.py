@@ -202,18 +202,24 @@ def _evaluate_reconstruction(args: argparse.Namespace) -> None:
 
 
 def _plot(args: argparse.Namespace) -> None:
-    from hf_tokenembed import plotting
+    from hf_tokenembed.plotting import (
+        plot_neighbourhood,
+        plot_reconstruction_trace,
+        plot_training_curves,
+        save_figure,
+    )
 
     if args.plot_command == "training":
-        figure = plotting.plot_training_curves(args.run, parts=args.parts)
+        figure = plot_training_curves(args.run, parts=args.parts)
     elif args.plot_command == "neighbours":
         index, embedder = _index_and_embedder(args.model, args.index)
-        figure = plotting.plot_neighbourhood(index, embedder, args.word, contexts=args.context or [], k=args.k,
-                                             method=args.method)  # fmt: skip
+        figure = plot_neighbourhood(
+            index, embedder, args.word, contexts=args.context or [], k=args.k, method=args.method
+        )
     else:
         result = _rebuild(args.bundle)(args.text, return_steps=True, **_decoding(args))
-        figure = plotting.plot_reconstruction_trace(result["steps"], title=f"{args.text}\n→ {result['text']}")
-    path = plotting.save_figure(figure, args.out)
+        figure = plot_reconstruction_trace(result["steps"], title=f"{args.text}\n→ {result['text']}")
+    path = save_figure(figure, args.out)
     print(json.dumps({"png": str(path)}) if args.json else f"{args.plot_command} plot written to {path}")
 
 
