@@ -1,7 +1,7 @@
 """Atomic writes: every folder and file the package produces is written aside, then renamed into place.
 
 A crash (or Ctrl-C) at any point leaves either the previous version or the new one, never a mix; `sha256_file`
-gives the checksums the saved folders record and verify on load.
+gives the checksums the saved folders record, and `check_sha256` verifies them on load.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-__all__ = ["replace_dir", "sha256_file", "staging_dir", "write_text", "written_dir", "written_file"]
+__all__ = ["check_sha256", "replace_dir", "sha256_file", "staging_dir", "write_text", "written_dir", "written_file"]
 
 
 def staging_dir(target: str | os.PathLike) -> Path:
@@ -81,3 +81,19 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_sha256(
+    folder: str | os.PathLike, checksums: Mapping[str, str], listing: str, what: str, remedy: str = ""
+) -> None:
+    """Each file named in `checksums` is in `folder` and has that SHA-256, else a `FileNotFoundError` /
+    `ValueError` naming the file, `listing` (where the checksums are recorded), `what` the folder is and `remedy`."""
+    hint = f"; {remedy}" if remedy else ""
+    for name, expected in checksums.items():
+        path = Path(folder) / name
+        if not path.is_file():
+            raise FileNotFoundError(f"{what} {folder} is missing {name}{hint}")
+        if sha256_file(path) != expected:
+            raise ValueError(
+                f"{path} does not match its checksum in {listing}: {what} is corrupted or truncated{hint}"
+            )

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hf_tokenembed.atomic import sha256_file, written_dir
+from hf_tokenembed.atomic import check_sha256, sha256_file, written_dir
 from hf_tokenembed.data import Segmentation, Segmenter, reconstruction_entries
 from hf_tokenembed.data.segmentation import entry_kind
 from hf_tokenembed.index import IndexEntry, VocabIndex, VocabIndexConfig
@@ -157,12 +157,7 @@ class ReconstructionVocabulary:
             raise ValueError(f"{meta_path} is not valid JSON ({err}); the vocabulary is corrupted") from err
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{meta_path}: unsupported format_version {meta.get('format_version')!r}")
-        for name in _FILES:
-            path = directory / name
-            if not path.is_file():
-                raise FileNotFoundError(f"{directory} is missing {name}")
-            if sha256_file(path) != meta["sha256"][name]:
-                raise ValueError(f"{path} does not match its checksum in vocabulary.json; the vocabulary is corrupted")
+        check_sha256(directory, {name: meta["sha256"][name] for name in _FILES}, "vocabulary.json", "the vocabulary")
         if fingerprint is not None and meta.get("fingerprint") not in (None, fingerprint):
             raise ValueError(
                 f"the vocabulary's keys come from embedder {meta['fingerprint']!r}, not {fingerprint!r}; rebuild it"

@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from hf_tokenembed.atomic import replace_dir, sha256_file, staging_dir
+from hf_tokenembed.atomic import check_sha256, replace_dir, sha256_file, staging_dir
 
 logger = logging.getLogger(__name__)
 
@@ -234,12 +234,6 @@ def load_data(path: str | os.PathLike) -> dict:
         raise FileNotFoundError(
             f"`path` {path} is not a data folder (no readable manifest.json); build it with build_data"
         )
-    for name, expected in manifest.get("files_sha256", {}).items():  # folders built before checksums have none
-        if not (path / name).is_file():
-            raise FileNotFoundError(f"the data folder {path} is missing {name}: build it again (build_data)")
-        if sha256_file(path / name) != expected:
-            raise ValueError(
-                f"{path / name} does not match its checksum in manifest.json: the data folder is corrupted "
-                "or truncated; build it again (build_data with overwrite=True)"
-            )
+    checksums = manifest.get("files_sha256", {})  # folders built before checksums have none
+    check_sha256(path, checksums, "manifest.json", "the data folder", "build it again (build_data, overwrite=True)")
     return {name: datasets.load_from_disk(str(path / name)) for name in DATASET_DICTS + TABLES}

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from hf_tokenembed.atomic import sha256_file, written_dir
+from hf_tokenembed.atomic import check_sha256, sha256_file, written_dir
 from hf_tokenembed.data import EVAL_SPLITS, data_fingerprint, held_out_sentences
 
 from .config import VocabIndexConfig
@@ -525,12 +525,10 @@ class VocabIndex:
         if meta.get("metric") != METRIC:
             raise ValueError(f"{config_path}: unsupported metric {meta.get('metric')!r}")
         for name in (FAISS_NAME, ENTRIES_NAME):
-            path = os.path.join(directory, name)
-            if not os.path.isfile(path):
+            if not os.path.isfile(os.path.join(directory, name)):
                 raise FileNotFoundError(f"{directory!r} is missing {name}")
-            expected = meta.get("sha256", {}).get(name)
-            if verify_checksums and expected and sha256_file(path) != expected:
-                raise ValueError(f"{path} does not match its checksum in {CONFIG_NAME}; the index is corrupted")
+        if verify_checksums:  # indexes saved before checksums have none
+            check_sha256(directory, meta.get("sha256", {}), CONFIG_NAME, "the index")
 
         stored = meta.get("fingerprint")
         if embedder is not None:
