@@ -250,20 +250,13 @@ def _demo(args: argparse.Namespace) -> None:
         )
     index = reconstructor.vocabulary.neighbor_index()
 
-    def nearest(queries, context=None):  # "Bank" and "bank" share a vector in an uncased space: show one
-        rows = []
-        for hits in neighbors(index, embedder, queries, context, k=3 * args.k):
-            distinct = {}
-            for entry, score in hits:
-                distinct.setdefault(entry.label.casefold(), (entry, score))
-            rows.append(list(distinct.values())[: args.k])
-        return rows
-
     print(f"Neighbours among the bundle's {len(index):,} vocabulary entries (case variants shown once)\n")
-    print(format_neighbors(nearest(DEMO_QUERIES), DEMO_QUERIES, show_synset=False))
+    hits = neighbors(index, embedder, DEMO_QUERIES, k=args.k, distinct_case=True)
+    print(format_neighbors(hits, DEMO_QUERIES, show_synset=False))
     for context in DEMO_CONTEXTS:
         print()
-        print(format_neighbors(nearest(["bank"], context), [f"bank  @  {context}"], show_synset=False))
+        hits = neighbors(index, embedder, ["bank"], context, k=args.k, distinct_case=True)
+        print(format_neighbors(hits, [f"bank  @  {context}"], show_synset=False))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -109,11 +109,8 @@ class SpaceDemo:
             return _frame([], NEIGHBOR_COLUMNS), "Type a word or a phrase."
         k = int(k)
         embedder = self.reconstructor.embedder
-        hits = neighbors(self.index, embedder, [word], context or None, k=min(3 * k, len(self.index)))[0]
-        distinct: dict[str, tuple[Any, float]] = {}  # "Bank" and "bank" share a vector in an uncased space
-        for entry, score in hits:
-            distinct.setdefault(entry.label.casefold(), (entry, score))
-        rows = [[rank, e.label, e.kind, round(s, 4)] for rank, (e, s) in enumerate(list(distinct.values())[:k], 1)]
+        hits = neighbors(self.index, embedder, [word], context or None, k=k, distinct_case=True)[0]
+        rows = [[rank, e.label, e.kind, round(s, 4)] for rank, (e, s) in enumerate(hits, 1)]
         if not context:
             status = f"Nearest entries of “{word}” (no context)."
         elif find_form(context, word):  # as `neighbors` decides: in context only when the word occurs there

@@ -52,11 +52,27 @@ def encode_queries(
 
 
 def neighbors(
-    index: VocabIndex, embedder: Any, queries: Sequence[str], context: str | None = None, *, k: int = 10
+    index: VocabIndex,
+    embedder: Any,
+    queries: Sequence[str],
+    context: str | None = None,
+    *,
+    k: int = 10,
+    distinct_case: bool = False,
 ) -> list[list[Neighbor]]:
-    """Nearest index entries of each query (encoded with `encode_queries`)."""
+    """Nearest index entries of each query (encoded with `encode_queries`). With `distinct_case`, a label is kept
+    once whatever its case ("Bank" and "bank" share a vector in an uncased space): the `k` nearest distinct labels
+    among the `3 * k` nearest entries."""
     vectors, _ = encode_queries(embedder, queries, context)
-    return index.search(vectors, k=k)
+    if not distinct_case:
+        return index.search(vectors, k=k)
+    results = []
+    for hits in index.search(vectors, k=min(3 * k, len(index))):
+        distinct: dict[str, Neighbor] = {}
+        for hit in hits:
+            distinct.setdefault(hit.entry.label.casefold(), hit)
+        results.append(list(distinct.values())[:k])
+    return results
 
 
 def format_neighbors(

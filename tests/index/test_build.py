@@ -146,6 +146,12 @@ def test_neighbors_and_table(embedder, data_dir):
     assert table.count("\n   1  ") == 2 and "red herring  mwe" in table
     single = format_neighbors(results[0])
     assert single.startswith("query 0")
+    distinct = neighbors(index, embedder, ["bank", "red herring"], context="We sat on the river bank.", k=3,
+                         distinct_case=True)  # fmt: skip
+    for hits, wide in zip(distinct, index.search(vectors, k=9)):  # each label once, at its best-ranked case
+        firsts = [hit for n, hit in enumerate(wide) if all(
+            h.entry.label.casefold() != hit.entry.label.casefold() for h in wide[:n])]  # fmt: skip
+        assert hits == firsts[:3]
     with pytest.raises(TypeError, match="queries"):
         encode_queries(embedder, "bank")
     with pytest.raises(ValueError, match="queries"):
