@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.data_dir,
         max_contexts=args.max_contexts,
         occurrences_per_context=args.occurrences_per_context,
+        uniform_occurrences=args.uniform_occurrences,
         max_words=args.max_words,
         order_sentences=args.order_sentences,
         perturbations=args.perturbations,

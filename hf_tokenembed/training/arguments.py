@@ -44,7 +44,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
         default=None, metadata={"help": "Frozen-feature cache folder (default: <output_dir>/feature_cache)."}
     )
     max_contexts: int = field(default=8000, metadata={"help": "Training sentences used as word contexts."})
-    occurrences_per_context: int = field(default=3)
+    occurrences_per_context: int = field(
+        default=3, metadata={"help": "Word occurrences trained per context sentence (its rarest words first)."}
+    )
+    uniform_occurrences: int = field(
+        default=0,
+        metadata={"help": "How many of them are drawn at random from the sentence's other words (frequent ones too)."},
+    )
     max_words: int | None = field(default=None, metadata={"help": "Most frequent vocabulary words kept (None: all)."})
     order_sentences: int = field(default=1000, metadata={"help": "Sentences for the order-aware loss."})
     order_batch_size: int = field(default=16, metadata={"help": "Order-loss sentences per step."})
@@ -104,6 +110,13 @@ class TokenHeadTrainingArguments(TrainingArguments):
         },
     )
     word_neighbour_temperature: float = field(default=0.05)
+    word_distill_skip_top: int = field(
+        default=0,
+        metadata={
+            "help": "The N most frequent vocabulary words stay out of the word-level distillation: their raw "
+            "neighbours are each other (the, a, of), which context->type retrieval must tell apart (0: none)."
+        },
+    )
     pull_weight: float = field(
         default=5.0, metadata={"help": "Weight of 1 - cos(sentence, raw backbone's vector): holds natural sentences."}
     )
@@ -143,6 +156,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
         for name in ("word_distill_weight", "word_neighbour_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
+        if self.word_distill_skip_top < 0:
+            raise ValueError(f"`word_distill_skip_top` must be >= 0, got {self.word_distill_skip_top!r}")
         if self.max_synonym_pairs < 0:
             raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
         self.remove_unused_columns = False

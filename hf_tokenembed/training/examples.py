@@ -31,7 +31,8 @@ class Stage1Examples:
     """Everything one stage-1 run trains on.
 
     Args:
-        types: Word types and multi-word expressions: the entries the head learns to place.
+        types: Word types and multi-word expressions: the entries the head learns to place; the first
+            `num_words` are the corpus vocabulary's words, most frequent first.
         groups: `(len(types),)` variant-group id ("bank", "Bank", "banks" share one).
         partners: Per type, ids of its variants and WordNet synonyms (its soft positives).
         synonyms: Per type, the subset of `partners` that are synonyms rather than variants.
@@ -55,6 +56,7 @@ class Stage1Examples:
     synonyms: list[set[int]]
     contexts: list[str]
     occurrences: np.ndarray
+    num_words: int = 0
     synonym_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     sentences: list[str] = field(default_factory=list)
     perturbed: list[list[str]] = field(default_factory=list)
@@ -89,6 +91,7 @@ def build_stage1_examples(
     *,
     max_contexts: int = 8000,
     occurrences_per_context: int = 3,
+    uniform_occurrences: int = 0,
     max_words: int | None = None,
     order_sentences: int = 1000,
     perturbations: int = 5,
@@ -104,7 +107,9 @@ def build_stage1_examples(
     Args:
         data_dir: The data folder.
         max_contexts: Training-split sentences sampled as contexts.
-        occurrences_per_context: Occurrences kept per context sentence (rarer words first).
+        occurrences_per_context: Occurrences kept per context sentence: its rarest words, except that
+            `uniform_occurrences` of them are drawn at random from the sentence's other words, so frequent words
+            (the ones most occurrences in text are of) are trained in context too.
         max_words: Keep only the `max_words` most frequent vocabulary words (None: all).
         order_sentences: Sentences (>= 5 words) for the order-aware loss.
         perturbations: Word-order copies per order sentence.
@@ -122,6 +127,10 @@ def build_stage1_examples(
     for name, value in (("max_contexts", max_contexts), ("occurrences_per_context", occurrences_per_context)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive int, got {value!r}")
+    if not isinstance(uniform_occurrences, int) or not 0 <= uniform_occurrences <= occurrences_per_context:
+        raise ValueError(
+            f"`uniform_occurrences` must be an int in [0, occurrences_per_context], got {uniform_occurrences!r}"
+        )
     if isinstance(max_synonym_pairs, bool) or not isinstance(max_synonym_pairs, int) or max_synonym_pairs < 0:
         raise ValueError(f"`max_synonym_pairs` must be an int >= 0, got {max_synonym_pairs!r}")
     data = load_data(data_dir)
@@ -184,8 +193,11 @@ def build_stage1_examples(
         if not found:
             continue
         found.sort(key=lambda o: counts.get(types[o[2]], 0))
+        rarest = occurrences_per_context - uniform_occurrences
+        others = found[rarest:]
+        kept = found[:rarest] + rng.sample(others, min(uniform_occurrences, len(others)))
         contexts.append(sentence)
-        occurrences += [(len(contexts) - 1, *o) for o in found[:occurrences_per_context]]
+        occurrences += [(len(contexts) - 1, *o) for o in kept]
 
     long_enough = [s for s in train[len(contexts) :] if len(s.split()) >= 5][:order_sentences]
     perturbed = [perturb_word_order(s, perturbations, rng, swaps=swaps) for s in long_enough]
@@ -203,6 +215,7 @@ def build_stage1_examples(
         synonyms=synonyms,
         contexts=contexts,
         occurrences=np.array(occurrences, dtype=np.int64).reshape(-1, 4),
+        num_words=len(words),
         synonym_pairs=np.array(synonym_pairs, dtype=np.int64).reshape(-1, 2),
         sentences=long_enough,
         perturbed=perturbed,

@@ -57,7 +57,8 @@ class TokenHeadTrainer(Trainer):
     partner, plus a batch of WordNet synonym pairs outside the evaluation sets), `senses` (a WordNet example use →
     its own sense's gloss context, against the word's other senses; or, with ``sense_loss="gloss_matching"``, its
     sense's gloss tower against its lemma's other senses only), `word_geometry` (the cosines among the
-    step's word, phrase and sentence vectors in the token space kept to the raw backbone's), `order` + `distill`
+    step's word, phrase and sentence vectors in the token space kept to the raw backbone's, the
+    `word_distill_skip_top` most frequent words left free), `order` + `distill`
     (order-aware sentence vectors that keep the backbone's geometry; the occurrences' sentences join the
     distillation). `recipe="original"` trains the old objective instead (see `OriginalRecipeLoss`).
     """
@@ -281,9 +282,11 @@ class TokenHeadTrainer(Trainer):
             parts["senses"], gloss_rows, glosses = self._sense_loss(model, rng)
         if "word_geometry" in self.losses:  # the step's words, phrases, sentences and definitions, token space
             natural = order_output.embeddings.view(len(order_rows), -1, anchor.shape[-1])[:, 0]
-            rows_used = np.concatenate([self.type_rows[short], order_rows[:, 0], gloss_rows])
+            kept = short >= min(self.args.word_distill_skip_top, self.examples.num_words)  # frequency-ordered ids
+            rows_used = np.concatenate([self.type_rows[short[kept]], order_rows[:, 0], gloss_rows])
             parts["word_geometry"] = self.losses["word_geometry"].compute_loss_from_embeddings(
-                torch.cat([short_vectors, natural, glosses]), self.cache.teacher[rows_used].to(device)
+                torch.cat([short_vectors[torch.from_numpy(kept).to(device)], natural, glosses]),
+                self.cache.teacher[rows_used].to(device),
             )
         order = self.losses["order"].compute_loss_from_embeddings(
             sentences[:, 0],

@@ -27,11 +27,14 @@ sys.path.insert(0, str(ROOT / "trainers"))
 import train_head  # noqa: E402
 
 
+def _examples(data_dir, **overrides):
+    values = dict(max_contexts=200, order_sentences=24, max_synonym_pairs=300, progress=False)
+    return build_stage1_examples(data_dir, **{**values, **overrides})
+
+
 @pytest.fixture(scope="module")
 def examples(tiny_data_dir):
-    return build_stage1_examples(
-        tiny_data_dir, max_contexts=200, order_sentences=24, max_synonym_pairs=300, progress=False
-    )
+    return _examples(tiny_data_dir)
 
 
 def _args(tmp_path, **overrides) -> TokenHeadTrainingArguments:
@@ -213,6 +216,43 @@ def test_variants_and_synonyms_are_masked_as_ranking_negatives(tiny_backbone, ex
     assert mask.tolist() == [[False, False, True]]
 
 
+def _distilled_teacher_rows(trainer, occurrences: np.ndarray) -> torch.Tensor:
+    """The raw-backbone vectors a training step on `occurrences` hands to the word-level distillation."""
+    seen = []
+    loss = trainer.losses["word_geometry"]
+    original = loss.compute_loss_from_embeddings
+    loss.compute_loss_from_embeddings = lambda student, teacher: seen.append(teacher) or original(student, teacher)
+    trainer.miner.refresh(trainer.encode_types())
+    trainer.compute_loss(trainer.model, {"occurrence": torch.from_numpy(occurrences)})
+    return seen[0].float()
+
+
+def test_uniform_occurrences_train_frequent_words_in_context(examples, tiny_data_dir):
+    """By default a context trains its rarest words; `uniform_occurrences` draws some from all its words."""
+    top = 20
+    assert not (examples.occurrences[:, 3] < top).any()
+    mixed = _examples(tiny_data_dir, uniform_occurrences=1)
+    assert mixed.contexts == examples.contexts
+    assert (mixed.occurrences[:, 3] < top).mean() > 0.1
+    with pytest.raises(ValueError, match="`uniform_occurrences`"):
+        _examples(tiny_data_dir, uniform_occurrences=4)
+
+
+def test_the_most_frequent_words_stay_out_of_the_word_distillation(tiny_backbone, tiny_data_dir, tmp_path):
+    top = 20
+    examples = _examples(tiny_data_dir, uniform_occurrences=3)
+    frequent = examples.occurrences[:, 3] < top
+    batch = np.concatenate([np.flatnonzero(frequent)[:24], np.flatnonzero(~frequent)[:24]])
+    assert frequent.any() and (~frequent).any()
+    for skip, expect_frequent in ((0, True), (top, False)):
+        trainer = _trainer(tiny_backbone, examples, tmp_path / str(skip), word_distill_skip_top=skip)
+        teacher = _distilled_teacher_rows(trainer, batch)
+        frequent_vectors = trainer.cache.teacher[trainer.type_rows[:top]].float()
+        present = (torch.cdist(frequent_vectors, teacher).min(dim=1).values < 1e-6).any().item()
+        assert present == expect_frequent, skip
+    assert len(teacher) > 0  # the rarer words, the sentences and the glosses are still distilled
+
+
 def test_sentence_vectors_in_training_are_pooled_as_encode_sentences_pools(tiny_backbone, examples, tmp_path):
     """With CLS pooling the order loss's sentence vectors are the CLS vectors, not a mean (the all-ones bug)."""
     trainer = _trainer(tiny_backbone, examples, tmp_path / "cls", pooling="cls")
@@ -289,6 +329,7 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
         ({"cpu_threads": 0}, "`cpu_threads`"),
         ({"eval_split": "train"}, "`eval_split`"),
         ({"sense_loss": "wsd"}, "`sense_loss`"),
+        ({"word_distill_skip_top": -1}, "`word_distill_skip_top`"),
     ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
