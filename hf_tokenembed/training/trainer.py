@@ -83,6 +83,14 @@ class TokenHeadTrainer(Trainer):
         self.cache = cache
         self.type_rows = np.array([row[t] for t in examples.types])
         self.context_rows = np.array([row[c] for c in examples.contexts])
+        # A partner that tokenizes like its word ("rock'n'roll" / "rock 'n' roll") gets the very same vector: it is
+        # no second view, so it is never drawn as a positive (it stays masked as a negative through `partners`).
+        token_ids = [tuple(ids) for ids in model.tokenizer(examples.types, add_special_tokens=False)["input_ids"]]
+        self.positive_partners = [
+            [p for p in partners if token_ids[p] != token_ids[t]] for t, partners in enumerate(examples.partners)
+        ]
+        distinct = [token_ids[a] != token_ids[b] for a, b in examples.synonym_pairs]
+        self.synonym_pairs = examples.synonym_pairs[np.array(distinct, dtype=bool).reshape(-1)]
         self.sentence_rows = np.array(
             [[row[s], *(row[c] for c in copies)] for s, copies in zip(examples.sentences, examples.perturbed)]
         )
@@ -312,8 +320,8 @@ class TokenHeadTrainer(Trainer):
 
     def _draw_partners(self, types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One partner (variant or synonym) per type, drawn at random; -1 for a type without any (its row then
-        stays out of the synonym loss: a word is never its own positive)."""
-        return np.array([rng.choice(self.examples.partners[t]) if self.examples.partners[t] else -1 for t in types])
+        stays out of the synonym loss: a word is never its own positive, nor a partner that tokenizes like it)."""
+        return np.array([rng.choice(self.positive_partners[t]) if self.positive_partners[t] else -1 for t in types])
 
     def partner_mask(self, anchor_types: np.ndarray, candidate_types: np.ndarray) -> torch.Tensor:
         """`(B, C)` bool: candidate `j` is a known variant or synonym of anchor `i`'s word, so not its negative."""
@@ -322,7 +330,7 @@ class TokenHeadTrainer(Trainer):
 
     def _synonym_pairs(self, rng: np.random.Generator) -> np.ndarray:
         """`(S, 2)` WordNet synonym pairs for this step, each in a random direction (none without pairs)."""
-        pairs = self.examples.synonym_pairs
+        pairs = self.synonym_pairs
         picked = pairs[rng.choice(len(pairs), min(self.args.synonym_batch_size, len(pairs)), replace=False)]
         flip = rng.random(len(picked)) < 0.5
         picked[flip] = picked[flip, ::-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -204,6 +205,21 @@ def test_a_word_without_partners_is_never_its_own_positive(tiny_backbone, exampl
     drawn = trainer._draw_partners(np.array(lonely + paired), np.random.default_rng(0))
     assert list(drawn[:3]) == [-1, -1, -1]
     assert all(d in examples.partners[t] and d != t for t, d in zip(paired, drawn[3:]))
+
+
+def test_a_partner_that_tokenizes_like_its_word_is_never_its_positive(tiny_backbone, examples, tmp_path):
+    """The uncased tokenizer gives "BANK" the vector of "bank": as a positive it would be the word itself."""
+    anchor = next(t for t, p in enumerate(examples.partners) if p and examples.types[t].isalpha())
+    twin = examples.partners[anchor][0]
+    types = list(examples.types)
+    types[twin] = types[anchor].upper()
+    assert types[twin] not in examples.types
+    twinned = dataclasses.replace(examples, types=types, synonym_pairs=np.array([[anchor, twin], [twin, anchor]]))
+    trainer = _trainer(tiny_backbone, twinned, tmp_path)
+    assert twin not in trainer.positive_partners[anchor] and anchor not in trainer.positive_partners[twin]
+    assert len(trainer.synonym_pairs) == 0
+    assert twin not in trainer._draw_partners(np.full(50, anchor), np.random.default_rng(0))
+    assert trainer.partner_mask(np.array([anchor]), np.array([twin])).tolist() == [[True]]  # still no negative
 
 
 def test_variants_and_synonyms_are_masked_as_ranking_negatives(tiny_backbone, examples, tmp_path):
