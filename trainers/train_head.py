@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         max_sense_words=args.max_sense_words,
         gloss_towers=args.sense_loss == "gloss_matching",
         max_synonym_pairs=args.max_synonym_pairs,
+        max_phrase_glosses=args.max_phrase_glosses,
         seed=args.seed,
         progress=args.should_log,
     )

@@ -60,6 +60,17 @@ class TokenHeadTrainingArguments(TrainingArguments):
         default=30000, metadata={"help": "WordNet synonym pairs (no evaluation word in them) to train on; 0: none."}
     )
     synonym_batch_size: int = field(default=64, metadata={"help": "WordNet synonym pairs per step."})
+    max_phrase_glosses: int = field(
+        default=0,
+        metadata={"help": "WordNet (multi-word lemma, gloss) pairs, none of the MWE<->gloss evaluation's; 0: none."},
+    )
+    phrase_gloss_batch_size: int = field(
+        default=32,
+        metadata={
+            "help": "Phrase-gloss pairs per step: each phrase retrieves its own gloss among the batch's, and both join "
+            "the word-level distillation."
+        },
+    )
     sense_batch_size: int = field(default=32, metadata={"help": "WordNet example uses per step (sense objective)."})
     max_sense_words: int | None = field(default=None, metadata={"help": "Words sampled for the sense objective."})
     sense_loss: str = field(
@@ -86,6 +97,7 @@ class TokenHeadTrainingArguments(TrainingArguments):
     ranking_weight: float = field(default=1.0)
     synonym_weight: float = field(default=1.0)
     sense_weight: float = field(default=1.0)
+    phrase_gloss_weight: float = field(default=1.0)
     order_weight: float = field(default=2.0)
     order_positive: str = field(
         default="detached",
@@ -141,7 +153,7 @@ class TokenHeadTrainingArguments(TrainingArguments):
             raise ValueError(f"`head_dims` must be empty or [hidden, out], got {self.head_dims!r}")
         for name in (
             "max_contexts", "order_batch_size", "num_hard_negatives", "refresh_negatives_steps", "sense_batch_size",
-            "synonym_batch_size",
+            "synonym_batch_size", "phrase_gloss_batch_size",
         ):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)!r}")
@@ -158,8 +170,9 @@ class TokenHeadTrainingArguments(TrainingArguments):
                 raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
         if self.word_distill_skip_top < 0:
             raise ValueError(f"`word_distill_skip_top` must be >= 0, got {self.word_distill_skip_top!r}")
-        if self.max_synonym_pairs < 0:
-            raise ValueError(f"`max_synonym_pairs` must be >= 0, got {self.max_synonym_pairs!r}")
+        for name in ("max_synonym_pairs", "max_phrase_glosses"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
         self.remove_unused_columns = False
 
 

@@ -37,6 +37,8 @@ class Stage1Examples:
         partners: Per type, ids of its variants and WordNet synonyms (its soft positives).
         synonyms: Per type, the subset of `partners` that are synonyms rather than variants.
         synonym_pairs: `(type id, type id)` rows of WordNet synonyms, neither one an evaluation word.
+        phrases, phrase_glosses: WordNet multi-word lemmas and the gloss of one of their senses, pair by pair; no
+            phrase or synset of the MWE↔gloss evaluation sets.
         contexts: Corpus sentences holding occurrences.
         occurrences: `(context id, start, end, type id)` rows: a type's span in a sentence.
         sentences: Sentences for the order-aware loss; `perturbed[i]` are word-order copies of `sentences[i]`.
@@ -57,6 +59,8 @@ class Stage1Examples:
     contexts: list[str]
     occurrences: np.ndarray
     num_words: int = 0
+    phrases: list[str] = field(default_factory=list)
+    phrase_glosses: list[str] = field(default_factory=list)
     synonym_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     sentences: list[str] = field(default_factory=list)
     perturbed: list[list[str]] = field(default_factory=list)
@@ -76,6 +80,7 @@ class Stage1Examples:
         towers = [*self.gloss_texts, *(s for synonyms in self.sense_synonyms for s in synonyms)]
         towers += [h for h in self.hypernym_glosses if h]
         texts = [*self.types, *self.contexts, *self.sentences, *copies, *self.glosses, *self.sense_examples, *towers]
+        texts += [*self.phrases, *self.phrase_glosses]
         return list(dict.fromkeys(texts))
 
 
@@ -99,6 +104,7 @@ def build_stage1_examples(
     max_sense_words: int | None = None,
     gloss_towers: bool = False,
     max_synonym_pairs: int = 0,
+    max_phrase_glosses: int = 0,
     seed: int = 0,
     progress: bool = True,
 ) -> Stage1Examples:
@@ -131,8 +137,9 @@ def build_stage1_examples(
         raise ValueError(
             f"`uniform_occurrences` must be an int in [0, occurrences_per_context], got {uniform_occurrences!r}"
         )
-    if isinstance(max_synonym_pairs, bool) or not isinstance(max_synonym_pairs, int) or max_synonym_pairs < 0:
-        raise ValueError(f"`max_synonym_pairs` must be an int >= 0, got {max_synonym_pairs!r}")
+    for name, value in (("max_synonym_pairs", max_synonym_pairs), ("max_phrase_glosses", max_phrase_glosses)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"`{name}` must be an int >= 0, got {value!r}")
     data = load_data(data_dir)
     rng = random.Random(seed)
     vocab_words, vocab_counts = _column(data["vocab"], "word"), _column(data["vocab"], "count")
@@ -202,11 +209,12 @@ def build_stage1_examples(
     long_enough = [s for s in train[len(contexts) :] if len(s.split()) >= 5][:order_sentences]
     perturbed = [perturb_word_order(s, perturbations, rng, swaps=swaps) for s in long_enough]
     senses = _sense_examples(data, max_sense_words, rng, gloss_towers)
+    phrase_glosses = _phrase_glosses(wn, data["eval/mwe_gloss"], max_phrase_glosses, f"{seed}:phrase_glosses")
     logger.info(
         "Stage-1 examples: %d types, %d synonym pairs, %d contexts, %d occurrences, %d order sentences, %d senses, "
-        "%d sense uses",
+        "%d sense uses, %d phrase glosses",
         len(types), len(synonym_pairs), len(contexts), len(occurrences), len(long_enough), len(senses["glosses"]),
-        len(senses["sense_uses"]),
+        len(senses["sense_uses"]), len(phrase_glosses),
     )  # fmt: skip
     return Stage1Examples(
         types=types,
@@ -219,8 +227,27 @@ def build_stage1_examples(
         synonym_pairs=np.array(synonym_pairs, dtype=np.int64).reshape(-1, 2),
         sentences=long_enough,
         perturbed=perturbed,
+        phrases=[phrase for phrase, _ in phrase_glosses],
+        phrase_glosses=[gloss for _, gloss in phrase_glosses],
         **senses,
     )
+
+
+def _phrase_glosses(wn, held_out, limit: int, seed: str) -> list[tuple[str, str]]:
+    """Up to `limit` (WordNet multi-word lemma, gloss of one of its senses) pairs, drawn at random; none of the
+    `held_out` MWE↔gloss evaluation sets' phrases (in any casing) or synsets (their glosses, under another name)."""
+    if not limit:
+        return []
+    phrases = {p.lower() for split in held_out.values() for p in _column(split, "phrase")}
+    synsets = {s for split in held_out.values() for s in _column(split, "synset")}
+    pairs = [
+        (phrase, synset.definition())
+        for phrase in wn.multiword_lemmas()
+        if phrase.lower() not in phrases
+        for synset in wn.synsets(phrase)
+        if synset.name() not in synsets
+    ]
+    return random.Random(seed).sample(pairs, min(limit, len(pairs)))
 
 
 def _sense_examples(data: dict, max_words: int | None, rng: random.Random, towers: bool) -> dict:

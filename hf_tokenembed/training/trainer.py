@@ -85,7 +85,7 @@ class TokenHeadTrainer(Trainer):
         self.context_rows = np.array([row[c] for c in examples.contexts])
         # A partner that tokenizes like its word ("rock'n'roll" / "rock 'n' roll") gets the very same vector: it is
         # no second view, so it is never drawn as a positive (it stays masked as a negative through `partners`).
-        token_ids = [tuple(ids) for ids in model.tokenizer(examples.types, add_special_tokens=False)["input_ids"]]
+        token_ids = _token_ids(model, examples.types)
         self.positive_partners = [
             [p for p in partners if token_ids[p] != token_ids[t]] for t, partners in enumerate(examples.partners)
         ]
@@ -104,6 +104,13 @@ class TokenHeadTrainer(Trainer):
         self.sense_use_rows = np.array([row[examples.sense_examples[u]] for u in uses[:, 0]], dtype=np.int64)
         self.sense_use_masks = _span_masks(model, [examples.sense_examples[u] for u in uses[:, 0]], uses[:, 1:3])
         self.gloss_rows = np.array([row[g] for g in examples.glosses], dtype=np.int64)
+        # Nor is a gloss that only repeats its phrase ("capital of Vanuatu": "capital of Vanuatu"): that pair is left out.
+        real_gloss = np.array(
+            [p != g for p, g in zip(_token_ids(model, examples.phrases), _token_ids(model, examples.phrase_glosses))],
+            dtype=bool,
+        )
+        self.phrase_rows = np.array([row[p] for p in examples.phrases], dtype=np.int64)[real_gloss]
+        self.phrase_gloss_rows = np.array([row[g] for g in examples.phrase_glosses], dtype=np.int64)[real_gloss]
         self.gloss_masks = _span_masks(model, examples.glosses, examples.gloss_spans)
         if args.sense_loss == "gloss_matching":
             self._index_gloss_towers(model, row)
@@ -138,6 +145,10 @@ class TokenHeadTrainer(Trainer):
                     model, scale=args.scale, distill_weight=args.distill_weight, pull_weight=args.pull_weight
                 ),
             }
+            if len(self.phrase_rows):
+                self.losses["phrase_glosses"] = MultiNegativeRankingLoss(
+                    model, scale=args.scale, false_negative_margin=args.false_negative_margin
+                )
             if args.word_distill_weight > 0 or args.word_neighbour_weight > 0:
                 self.losses["word_geometry"] = GeometryDistillationLoss(
                     model, weight=args.word_distill_weight, neighbour_weight=args.word_neighbour_weight,
@@ -288,12 +299,15 @@ class TokenHeadTrainer(Trainer):
             parts["senses"], gloss_rows, glosses = self._gloss_matching_loss(model, rng)
         elif self.args.sense_loss == "alignment" and len(self.sense_use_rows):
             parts["senses"], gloss_rows, glosses = self._sense_loss(model, rng)
+        phrase_rows, phrases = np.zeros(0, dtype=np.int64), short_vectors[:0]
+        if "phrase_glosses" in self.losses:
+            parts["phrase_glosses"], phrase_rows, phrases = self._phrase_gloss_loss(model, rng)
         if "word_geometry" in self.losses:  # the step's words, phrases, sentences and definitions, token space
             natural = order_output.embeddings.view(len(order_rows), -1, anchor.shape[-1])[:, 0]
             kept = short >= min(self.args.word_distill_skip_top, self.examples.num_words)  # frequency-ordered ids
-            rows_used = np.concatenate([self.type_rows[short[kept]], order_rows[:, 0], gloss_rows])
+            rows_used = np.concatenate([self.type_rows[short[kept]], order_rows[:, 0], gloss_rows, phrase_rows])
             parts["word_geometry"] = self.losses["word_geometry"].compute_loss_from_embeddings(
-                torch.cat([short_vectors[torch.from_numpy(kept).to(device)], natural, glosses]),
+                torch.cat([short_vectors[torch.from_numpy(kept).to(device)], natural, glosses, phrases]),
                 self.cache.teacher[rows_used].to(device),
             )
         order = self.losses["order"].compute_loss_from_embeddings(
@@ -308,6 +322,7 @@ class TokenHeadTrainer(Trainer):
         weights = {
             "ranking": self.args.ranking_weight, "context": self.args.context_weight,
             "synonyms": self.args.synonym_weight, "senses": self.args.sense_weight, "order": self.args.order_weight,
+            "phrase_glosses": self.args.phrase_gloss_weight,
             "distill": 1.0, "word_geometry": 1.0,  # both already weighted by their own `*_weight`
         }  # fmt: skip
         loss = sum(weights[name] * value for name, value in parts.items())
@@ -423,6 +438,28 @@ class TokenHeadTrainer(Trainer):
         loss = self.losses["senses"].compute_loss_from_embeddings(queries, towers, gold, candidates)
         return loss, self.gloss_text_rows[senses], gloss_text
 
+    def _phrase_gloss_loss(self, model, rng: np.random.Generator):
+        """A batch of WordNet phrases, each to retrieve its own gloss among the batch's glosses (another sense of
+        the same phrase, or the same gloss under a synonym, is not a negative; the raw backbone guides the margin).
+
+        Returns the loss, and the phrases' and glosses' cache rows with their token-space vectors (they join the
+        word-geometry distillation)."""
+        picked = rng.choice(
+            len(self.phrase_rows), min(self.args.phrase_gloss_batch_size, len(self.phrase_rows)), replace=False
+        )
+        rows = np.concatenate([self.phrase_rows[picked], self.phrase_gloss_rows[picked]])
+        vectors = self._embed(model, rows).embeddings
+        phrases, glosses = vectors.split(len(picked))
+        device = vectors.device
+        same_phrase = self.phrase_rows[picked][:, None] == self.phrase_rows[picked][None, :]
+        same_gloss = self.phrase_gloss_rows[picked][:, None] == self.phrase_gloss_rows[picked][None, :]
+        related = torch.from_numpy((same_phrase | same_gloss) & ~np.eye(len(picked), dtype=bool)).to(device)
+        guide = list(self.cache.teacher[rows].to(device).split(len(picked)))
+        loss = self.losses["phrase_glosses"].compute_loss_from_embeddings(
+            [phrases, glosses], false_negative_mask=related, guide_embeddings=guide
+        )
+        return loss, rows, vectors
+
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
         anchor, negative = self._embed(model, self.type_rows[np.concatenate([types, nearest])]).embeddings.chunk(2)
@@ -485,6 +522,11 @@ def _chunks(order: np.ndarray, sorted_lengths: np.ndarray, budget: int) -> list[
             pieces.append(order[start:end])
             start = end
     return pieces
+
+
+def _token_ids(model, texts: list[str]) -> list[tuple[int, ...]]:
+    """Each text's token ids (no special tokens): texts with the same ids get the same vector."""
+    return [tuple(ids) for ids in model.tokenizer(list(texts), add_special_tokens=False)["input_ids"]] if texts else []
 
 
 def _span_masks(model, texts: list[str], spans) -> list[list[int]]:

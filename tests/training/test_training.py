@@ -29,7 +29,7 @@ import train_head  # noqa: E402
 
 
 def _examples(data_dir, **overrides):
-    values = dict(max_contexts=200, order_sentences=24, max_synonym_pairs=300, progress=False)
+    values = dict(max_contexts=200, order_sentences=24, max_synonym_pairs=300, max_phrase_glosses=200, progress=False)
     return build_stage1_examples(data_dir, **{**values, **overrides})
 
 
@@ -149,6 +149,22 @@ def test_feature_cache_crash_leaves_nothing(tiny_model, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_phrase_glosses_are_wordnet_senses_outside_the_mwe_gloss_evaluation(examples, tiny_data_dir):
+    from hf_tokenembed.data import load_data, load_wordnet
+
+    wn = load_wordnet()
+    held_out = load_data(tiny_data_dir)["eval/mwe_gloss"]
+    phrases = {p.lower() for split in held_out.values() for p in split["phrase"]}
+    synsets = {s for split in held_out.values() for s in split["synset"]}
+    assert len(examples.phrases) == len(examples.phrase_glosses) == 200
+    for phrase, gloss in zip(examples.phrases, examples.phrase_glosses):
+        assert " " in phrase and phrase.lower() not in phrases
+        senses = [s for s in wn.synsets(phrase) if s.definition() == gloss]
+        assert senses and not {s.name() for s in senses} & synsets
+    with pytest.raises(ValueError, match="`max_phrase_glosses`"):
+        build_stage1_examples(tiny_data_dir, max_phrase_glosses=-1, progress=False)
+
+
 def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, examples, tmp_path):
     model = TokenEmbedder(TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=2, head_dims=[48, 24]))
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -158,7 +174,7 @@ def test_trainer_trains_lora_and_head_and_logs_every_part(tiny_backbone, example
     logged = {k for entry in trainer.state.log_history for k in entry}
     assert {
         "loss_ranking", "loss_context", "loss_synonyms", "loss_senses", "loss_order", "loss_distill",
-        "loss_word_geometry",
+        "loss_word_geometry", "loss_phrase_glosses",
     } <= logged  # fmt: skip
     assert trainer.miner.refresh_count == 3  # at the start, then after steps 2 and 4 (refresh every 2 of 4)
     changed = {n for n, p in model.named_parameters() if not torch.equal(before[n], p)}
@@ -208,14 +224,19 @@ def test_a_word_without_partners_is_never_its_own_positive(tiny_backbone, exampl
 
 
 def test_a_partner_that_tokenizes_like_its_word_is_never_its_positive(tiny_backbone, examples, tmp_path):
-    """The uncased tokenizer gives "BANK" the vector of "bank": as a positive it would be the word itself."""
+    """The uncased tokenizer gives "BANK" the vector of "bank": as a positive it would be the word itself (the same
+    for a phrase's gloss)."""
     anchor = next(t for t, p in enumerate(examples.partners) if p and examples.types[t].isalpha())
     twin = examples.partners[anchor][0]
     types = list(examples.types)
     types[twin] = types[anchor].upper()
     assert types[twin] not in examples.types
-    twinned = dataclasses.replace(examples, types=types, synonym_pairs=np.array([[anchor, twin], [twin, anchor]]))
+    glosses = [examples.phrases[0].upper(), *examples.phrase_glosses[1:]]  # a gloss that repeats its phrase
+    twinned = dataclasses.replace(
+        examples, types=types, synonym_pairs=np.array([[anchor, twin], [twin, anchor]]), phrase_glosses=glosses
+    )
     trainer = _trainer(tiny_backbone, twinned, tmp_path)
+    assert len(trainer.phrase_rows) == len(examples.phrases) - 1
     assert twin not in trainer.positive_partners[anchor] and anchor not in trainer.positive_partners[twin]
     assert len(trainer.synonym_pairs) == 0
     assert twin not in trainer._draw_partners(np.full(50, anchor), np.random.default_rng(0))
@@ -346,6 +367,8 @@ def test_k_larger_than_the_vocabulary(tiny_backbone, examples, tmp_path):
         ({"eval_split": "train"}, "`eval_split`"),
         ({"sense_loss": "wsd"}, "`sense_loss`"),
         ({"word_distill_skip_top": -1}, "`word_distill_skip_top`"),
+        ({"max_phrase_glosses": -1}, "`max_phrase_glosses`"),
+        ({"phrase_gloss_batch_size": 0}, "`phrase_gloss_batch_size`"),
     ],  # fmt: skip
 )
 def test_bad_training_arguments(tmp_path, overrides, match):
