@@ -426,6 +426,7 @@ def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir,
     assert metrics and (tmp_path / "run" / "eval_results.json").is_file()
     card = (tmp_path / "run" / "README.md").read_text()
     assert "What this recipe fixes" in card and "MultiNegativeRankingLoss" in card
+    assert "retrieve their own gloss" in card and "trained in context too" in card and "stay free" in card
     assert "held-out dev sets" in card
     from transformers import AutoModel
 
