@@ -24,7 +24,7 @@ from results import write_section
 from transformers import AutoModel
 
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
-from hf_tokenembed.evaluation import WiCEvaluator, raw_backbone, score_senses
+from hf_tokenembed.evaluation import WiCEvaluator, raw_backbone, raw_encoder, score_senses
 from hf_tokenembed.evaluation.base import sample
 from hf_tokenembed.index import SENSE_SOURCES
 
@@ -54,12 +54,20 @@ def main() -> None:
         metavar="LABEL=PATH",
         help="Another stage 1 as a column (repeatable).",
     )
+    parser.add_argument(
+        "--raw-encoder",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="Another encoder (hub name or sentence-transformers folder), untrained, as a column (repeatable).",
+    )
     parser.add_argument("--lemmas", type=int, default=1000, help="Test lemmas sampled (seed 0); 0: all.")
     parser.add_argument("--wic-rows", type=int, default=2000, help="WiC rows per split (seed 0).")
     args = parser.parse_args()
     variants = dict(v.split("=", 1) for v in args.variant if "=" in v)
-    if len(variants) != len(args.variant):
-        parser.error("`--variant` takes LABEL=PATH")
+    encoders = dict(v.split("=", 1) for v in args.raw_encoder if "=" in v)
+    if len(variants) != len(args.variant) or len(encoders) != len(args.raw_encoder):
+        parser.error("`--variant` and `--raw-encoder` take LABEL=PATH")
 
     senses = load_from_disk(str(Path(args.data, "senses")))
     wic = load_from_disk(str(Path(args.data, "eval", "wic")))
@@ -77,6 +85,7 @@ def main() -> None:
         models["original recipe"] = AutoModel.from_pretrained(args.original).eval()
     models["this project"] = trained
     models.update({label: AutoModel.from_pretrained(path).eval() for label, path in variants.items()})
+    models.update({label: raw_encoder(path) for label, path in encoders.items()})
     figures, seconds = {}, {}
     for name, model in models.items():
         start = time.perf_counter()
@@ -106,7 +115,7 @@ def main() -> None:
 
 ```
 python benchmarks/bench_senses.py --data {args.data} --model {args.model} --original {args.original} \\
-    {"".join(f'--variant "{v}" ' for v in args.variant)}--lemmas {args.lemmas} --wic-rows {args.wic_rows}
+    {"".join(f'--variant "{v}" ' for v in args.variant)}{"".join(f'--raw-encoder "{v}" ' for v in args.raw_encoder)}--lemmas {args.lemmas} --wic-rows {args.wic_rows}
 ```
 
 Queries: the WordNet example sentences of {lemma_note}; none of these lemmas is trained on. Candidates and

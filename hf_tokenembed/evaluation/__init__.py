@@ -11,7 +11,7 @@ from __future__ import annotations
 from .base import CachedEncoder, TokenSpaceBaseEvaluator, retrieval_at_k, top_k
 from .builder import DEFAULT_MAX_ITEMS, METRIC_ORDER, evaluate_model, evaluators_from_data, format_metrics
 from .context_type import FREQUENCY_BANDS, ContextTypeRetrievalEvaluator, find_vocabulary_occurrences
-from .geometry import GeometryPreservationEvaluator, raw_backbone
+from .geometry import GeometryPreservationEvaluator, raw_backbone, raw_encoder
 from .metrics import metric_path
 from .mwe_gloss import MWEGlossRetrievalEvaluator
 from .order_awareness import OrderAwarenessEvaluator
@@ -60,6 +60,7 @@ __all__ = [
     "load_word_similarity",
     "metric_path",
     "raw_backbone",
+    "raw_encoder",
     "reconstruction_scores",
     "retrieval_at_k",
     "score_buckets",

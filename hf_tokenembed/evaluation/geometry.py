@@ -15,17 +15,22 @@ from .base import TokenSpaceBaseEvaluator, as_tensor, check_nonempty, check_posi
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GeometryPreservationEvaluator", "raw_backbone"]
+__all__ = ["GeometryPreservationEvaluator", "raw_backbone", "raw_encoder"]
+
+
+def raw_encoder(backbone: str) -> Any:
+    """An encoder (hub name or local folder) as a TokenEmbedder with no head and no LoRA: its own pooled vectors."""
+    from hf_tokenembed.models import TokenEmbedder, TokenEmbedderConfig
+
+    return TokenEmbedder(TokenEmbedderConfig(backbone=backbone, head_dims=[], lora_layers=0)).eval()
 
 
 def raw_backbone(model: Any) -> Any:
     """The raw backbone of `model` as a TokenEmbedder (no head, no LoRA), loaded from ``model.config.backbone``."""
-    from hf_tokenembed.models import TokenEmbedder, TokenEmbedderConfig
-
     backbone = getattr(getattr(model, "config", None), "backbone", None)
     if not backbone:
         raise ValueError("`model` has no `config.backbone`; pass `reference` explicitly")
-    return TokenEmbedder(TokenEmbedderConfig(backbone=backbone, head_dims=[], lora_layers=0)).eval()
+    return raw_encoder(backbone)
 
 
 class GeometryPreservationEvaluator(TokenSpaceBaseEvaluator):

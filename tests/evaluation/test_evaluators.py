@@ -285,3 +285,17 @@ def test_reconstruction_scores_reward_the_right_text_and_move_with_it():
     assert close["cosine"] == pytest.approx(0.5)  # 1 for the right text, 0 for the empty one
     with pytest.raises(ValueError, match="`predictions`"):
         reconstruction_scores(["one"], references)
+
+
+def test_raw_encoder_is_the_encoder_alone(tiny_backbone, tiny_model):
+    from sentence_transformers import SentenceTransformer
+
+    from hf_tokenembed.evaluation import raw_backbone, raw_encoder
+
+    raw = raw_encoder(tiny_backbone)
+    assert raw.head is None and raw.config.lora_layers == 0
+    texts = ["The bank raised its rates.", "a river bank"]
+    expected = SentenceTransformer(tiny_backbone, device="cpu").encode(texts, convert_to_tensor=True)
+    torch.testing.assert_close(raw.encode_sentences(texts), torch.nn.functional.normalize(expected, dim=-1))
+    torch.testing.assert_close(raw.encode_words(texts), raw.encode_sentences(texts))  # no head: one space
+    torch.testing.assert_close(raw_backbone(tiny_model).encode_sentences(texts), raw.encode_sentences(texts))
