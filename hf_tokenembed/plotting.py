@@ -164,9 +164,29 @@ def plot_neighbourhood(
         axes.annotate(short, (x, y), fontsize=8, color="tab:red", weight="bold", xytext=(5, -10),
                       textcoords="offset points")  # fmt: skip
     axes.scatter([], [], marker="*", color="tab:red", s=120, label="query (★), in context")
-    axes.legend(loc="best", fontsize="small")
     axes.set(title=f"Neighbourhood of {word!r} ({used} of the token space)", xticks=[], yticks=[])
+    _keep_labels_inside(axes)
+    axes.legend(loc="best", fontsize="small")
     return figure
+
+
+def _keep_labels_inside(axes, max_passes: int = 10) -> None:
+    """Widen the data limits of `axes` until each of its annotations is drawn inside them.
+
+    A label sits at a fixed offset in points from its data point, so widening the limits moves it too: repeat
+    until every label fits (a label that takes a large share of the axes' width needs a few passes).
+    """
+    renderer = axes.figure.canvas.get_renderer()
+    for _ in range(max_passes):
+        axes.figure.draw_without_rendering()
+        frame = axes.get_window_extent(renderer).padded(1.0)
+        boxes = [text.get_window_extent(renderer) for text in axes.texts]
+        if all(frame.contains(*box.p0) and frame.contains(*box.p1) for box in boxes):
+            return
+        inverse = axes.transData.inverted()
+        for box in boxes:
+            axes.update_datalim(inverse.transform(box.get_points()))
+        axes.autoscale_view()
 
 
 def plot_reconstruction_trace(steps: Sequence[Mapping[str, Any]], *, title: str | None = None) -> Figure:

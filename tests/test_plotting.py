@@ -106,6 +106,29 @@ def test_neighbourhood_maps_the_word_its_contexts_neighbours_and_senses(tiny_ind
         [collection.get_offsets() for collection in axes.collections if len(collection.get_offsets())]
     )
     assert np.isfinite(points).all() and len(points) == len(labels)
+    assert _labels_outside(axes) == []
+
+
+def _labels_outside(axes) -> list[str]:
+    renderer = axes.figure.canvas.get_renderer()
+    axes.figure.draw_without_rendering()
+    inside = axes.get_window_extent(renderer).padded(1.0)
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in axes.texts}
+    return [label for label, box in boxes.items() if not (inside.contains(*box.p0) and inside.contains(*box.p1))]
+
+
+def test_long_labels_at_the_edge_are_pulled_inside_the_axes():
+    from hf_tokenembed.plotting import _keep_labels_inside, _pyplot
+
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(4, 3))
+    axes.scatter([0.0, 1.0, 0.5], [0.0, 1.0, 0.2])
+    axes.annotate("bank (sloping land beside a river)", (1.0, 0.5), xytext=(3, 3), textcoords="offset points")
+    axes.annotate("a label below the lowest point", (0.5, 0.0), xytext=(5, -10), textcoords="offset points")
+    assert len(_labels_outside(axes)) == 2  # autoscaling alone leaves both past the right and bottom edges
+    _keep_labels_inside(axes)
+    assert _labels_outside(axes) == []
+    plt.close(figure)
 
 
 def test_neighbourhood_bad_input(tiny_index, _tiny_model):
