@@ -84,7 +84,7 @@ def _neighbors(args: argparse.Namespace) -> None:
     index, embedder = _index_and_embedder(args.model, args.index)
     found = []
     for context in args.context or [None]:
-        results = neighbors(index, embedder, args.queries, context, k=args.k)
+        results = neighbors(index, embedder, args.queries, context, k=args.k, pos=args.pos)
         if args.json:
             found += [
                 {"query": q, "context": context,
@@ -341,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("--context", action="append", help="a sentence to encode the queries in (repeatable)")
     near.add_argument("--index", help="index folder (default: MODEL/vocab_index)")
     near.add_argument("-k", type=int, default=10, help="neighbours per query")
+    near.add_argument(
+        "--pos",
+        choices=["n", "v", "a", "r"],
+        help="keep only the sense entries of this part of speech (the query's in its context)",
+    )
     near.add_argument("--json", action="store_true", help="print one JSON list of {query, context, neighbors}")
     near.set_defaults(func=_neighbors)
 

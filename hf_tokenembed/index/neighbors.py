@@ -51,6 +51,9 @@ def encode_queries(
     return vectors, labels
 
 
+POS_FAMILIES = {"n": {"n"}, "v": {"v"}, "a": {"a", "s"}, "r": {"r"}}  # WordNet's satellite adjectives count as "a"
+
+
 def neighbors(
     index: VocabIndex,
     embedder: Any,
@@ -59,19 +62,32 @@ def neighbors(
     *,
     k: int = 10,
     distinct_case: bool = False,
+    pos: str | None = None,
 ) -> list[list[Neighbor]]:
-    """Nearest index entries of each query (encoded with `encode_queries`). With `distinct_case`, a label is kept
-    once whatever its case ("Bank" and "bank" share a vector in an uncased space): the `k` nearest distinct labels
-    among the `3 * k` nearest entries."""
+    """Nearest index entries of each query (encoded with `encode_queries`).
+
+    With `distinct_case`, a label is kept once whatever its case ("Bank" and "bank" share a vector in an uncased
+    space). With `pos` (a WordNet part of speech: ``"n"``, ``"v"``, ``"a"``, ``"r"``), sense entries of another part
+    of speech are left out, words and MWEs stay: "bank" in "the bank of the river" is then matched against the
+    senses a noun can have. Either filter keeps the `k` nearest entries it lets through among the `3 * k` nearest.
+    """
+    if pos is not None and pos not in POS_FAMILIES:
+        raise ValueError(f"`pos` must be one of {sorted(POS_FAMILIES)} or None, got {pos!r}")
     vectors, _ = encode_queries(embedder, queries, context)
-    if not distinct_case:
+    if not distinct_case and pos is None:
         return index.search(vectors, k=k)
     results = []
     for hits in index.search(vectors, k=min(3 * k, len(index))):
-        distinct: dict[str, Neighbor] = {}
+        kept, seen = [], set()
         for hit in hits:
-            distinct.setdefault(hit.entry.label.casefold(), hit)
-        results.append(list(distinct.values())[:k])
+            label = hit.entry.label.casefold()
+            if (pos is not None and hit.entry.kind == "sense" and hit.entry.pos not in POS_FAMILIES[pos]) or (
+                distinct_case and label in seen
+            ):
+                continue
+            seen.add(label)
+            kept.append(hit)
+        results.append(kept[:k])
     return results
 
 

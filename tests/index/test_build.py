@@ -152,6 +152,15 @@ def test_neighbors_and_table(embedder, data_dir):
         firsts = [hit for n, hit in enumerate(wide) if all(
             h.entry.label.casefold() != hit.entry.label.casefold() for h in wide[:n])]  # fmt: skip
         assert hits == firsts[:3]
+    wide = index.search(vectors[0], k=len(index))  # "bank" in context, every entry; its senses here are nouns
+    assert any(h.entry.kind == "sense" for h in wide[:10])
+    for pos in ("n", "v"):
+        (found,) = neighbors(index, embedder, ["bank"], context="We sat on the river bank.", k=10, pos=pos)
+        kept = [h for h in wide if h.entry.kind != "sense" or h.entry.pos == pos]
+        assert [h.entry for h in found] == [h.entry for h in kept[:10]]
+    assert not any(h.entry.kind == "sense" for h in found)  # pos="v": the noun senses are left out
+    with pytest.raises(ValueError, match="`pos`"):
+        neighbors(index, embedder, ["bank"], k=3, pos="noun")
     with pytest.raises(TypeError, match="queries"):
         encode_queries(embedder, "bank")
     with pytest.raises(ValueError, match="queries"):
