@@ -5,7 +5,7 @@
         --index runs/released-index
 
 Ten hand-written contexts, two senses each of "bank", "bat", "spring", "pitch" and "bass" (the issue's homographs),
-each with the WordNet synsets that fit it. The word is encoded in its context (`encode_in_context`, as
+each with the WordNet synsets that fit it. The word is encoded in its context (`encode_queries`, as
 `hf-tokenembed neighbors --context` does) and scored against every sense entry of the word in the index (the
 `VocabIndex` of `index build`, whose sense vectors are the ones `neighbors` searches); the table gives the sense
 ranked first, whether it fits, and where the best fitting sense ranks; then the same among the senses of the
@@ -21,8 +21,8 @@ from results import write_section
 from transformers import AutoModel
 
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
-from hf_tokenembed.index import VocabIndex
-from hf_tokenembed.index.neighbors import POS_FAMILIES
+from hf_tokenembed.index import VocabIndex, encode_queries
+from hf_tokenembed.index.neighbors import pos_matches
 
 CASES = [
     ("bank", "We sat on the bank of the river and watched the water.", {"bank.n.01"}),
@@ -46,8 +46,7 @@ def main() -> None:
 
     model = AutoModel.from_pretrained(args.model).eval()
     index = VocabIndex.load(args.index)
-    spans = [(context.index(word), context.index(word) + len(word)) for word, context, _ in CASES]
-    queries = model.encode_in_context([context for _, context, _ in CASES], spans).numpy()
+    queries = [encode_queries(model, [word], context)[0][0].numpy() for word, context, _ in CASES]
     lines = ["| word | context | sense ranked first | fits | best fitting sense's rank | first noun sense | fits |",
              "|---|---|---|---|---:|---|---|"]  # fmt: skip
     right, right_pos = 0, 0
@@ -55,7 +54,7 @@ def main() -> None:
         ids = index.find(word, kind="sense")
         order = np.argsort(-(index.reconstruct(ids) @ query))
         ranked = [index.entries[ids[i]] for i in order]
-        first_noun = next(e for e in ranked if e.pos in POS_FAMILIES["n"])
+        first_noun = next(e for e in ranked if pos_matches(e, "n"))
         fits, fits_pos = ranked[0].synset in gold, first_noun.synset in gold
         right, right_pos = right + fits, right_pos + fits_pos
         rank = next((r + 1 for r, e in enumerate(ranked) if e.synset in gold), None)

@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from results import write_section
-from transformers import AutoModel
+from stage1_models import stage1_models
 
-import hf_tokenembed  # noqa: F401  (registers the Auto classes)
 from hf_tokenembed.data import load_data
-from hf_tokenembed.evaluation import MWEGlossRetrievalEvaluator, raw_backbone
+from hf_tokenembed.evaluation import MWEGlossRetrievalEvaluator
 
 METRIC = "mwe_gloss_recall@10"
 
@@ -52,15 +50,11 @@ def main() -> None:
               range(0, len(table) - args.block + 1, args.block)]  # fmt: skip
     if not blocks:
         parser.error(f"the {args.split} table has {len(table)} pairs, fewer than one --block of {args.block}")
-    trained = AutoModel.from_pretrained(args.model).eval()
-    models = {"raw backbone": raw_backbone(trained)}
-    if Path(args.original, "config.json").is_file():
-        models["original recipe"] = AutoModel.from_pretrained(args.original)
-    models["this project"] = trained
+    models = stage1_models(args.model, args.original)
     recalls, seconds = {}, {}
     for name, model in models.items():
         start = time.perf_counter()
-        recalls[name] = block_recalls(model.eval(), blocks)
+        recalls[name] = block_recalls(model, blocks)
         seconds[name] = time.perf_counter() - start
     raw = recalls["raw backbone"]
     lines = ["| model | mean recall@10 | sd over blocks | minus raw, mean ± s.e. | blocks above / level / below raw |",

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from datasets import load_from_disk
 from results import write_section
+from stage1_models import stage1_models
 from transformers import AutoModel
 
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
-from hf_tokenembed.evaluation import WiCEvaluator, raw_backbone, raw_encoder, score_senses
+from hf_tokenembed.evaluation import WiCEvaluator, raw_encoder, score_senses
 from hf_tokenembed.evaluation.base import sample
 from hf_tokenembed.index import SENSE_SOURCES
 
@@ -79,11 +80,7 @@ def main() -> None:
         sample(wic["dev"].to_list(), args.wic_rows, 0), sample(wic["test"].to_list(), args.wic_rows, 1)
     )
 
-    trained = AutoModel.from_pretrained(args.model).eval()
-    models = {"raw backbone": raw_backbone(trained)}
-    if Path(args.original, "config.json").is_file():
-        models["original recipe"] = AutoModel.from_pretrained(args.original).eval()
-    models["this project"] = trained
+    models = stage1_models(args.model, args.original)
     models.update({label: AutoModel.from_pretrained(path).eval() for label, path in variants.items()})
     models.update({label: raw_encoder(path) for label, path in encoders.items()})
     figures, seconds = {}, {}

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from results import write_section
-from transformers import AutoModel
+from stage1_models import stage1_models
 
-import hf_tokenembed  # noqa: F401  (registers the Auto classes)
-from hf_tokenembed.evaluation import WORD_SIMILARITY_SETS, WordSimilarityEvaluator, evaluate_model, raw_backbone
+from hf_tokenembed.evaluation import WORD_SIMILARITY_SETS, WordSimilarityEvaluator, evaluate_model
 
 TARGETS = [
     ("context_type_acc@1", "≥ 0.80", lambda m, raw: m >= 0.80),
@@ -46,12 +44,7 @@ def main() -> None:
     parser.add_argument("--max-items", type=int, default=1000)
     args = parser.parse_args()
 
-    trained = AutoModel.from_pretrained(args.model).eval()
-    models = {"raw backbone": raw_backbone(trained), "original recipe": None, "this project": trained}
-    if Path(args.original, "config.json").is_file():
-        models["original recipe"] = AutoModel.from_pretrained(args.original).eval()
-    else:
-        del models["original recipe"]
+    models = stage1_models(args.model, args.original)
     metrics, seconds = {}, {}
     for name, model in models.items():
         start = time.perf_counter()

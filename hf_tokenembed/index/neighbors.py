@@ -10,11 +10,12 @@ import torch
 
 from hf_tokenembed.data.wordnet import find_form
 
+from .entries import IndexEntry
 from .vocab_index import Neighbor, VocabIndex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["encode_queries", "format_neighbors", "neighbors"]
+__all__ = ["POS_FAMILIES", "encode_queries", "format_neighbors", "neighbors", "pos_matches"]
 
 
 def encode_queries(
@@ -54,6 +55,11 @@ def encode_queries(
 POS_FAMILIES = {"n": {"n"}, "v": {"v"}, "a": {"a", "s"}, "r": {"r"}}  # WordNet's satellite adjectives count as "a"
 
 
+def pos_matches(entry: IndexEntry, pos: str) -> bool:
+    """Whether `entry` can stand for a word of part of speech `pos`: any word or MWE, or a sense of that one."""
+    return entry.kind != "sense" or entry.pos in POS_FAMILIES[pos]
+
+
 def neighbors(
     index: VocabIndex,
     embedder: Any,
@@ -80,12 +86,13 @@ def neighbors(
     for hits in index.search(vectors, k=min(3 * k, len(index))):
         kept, seen = [], set()
         for hit in hits:
-            label = hit.entry.label.casefold()
-            if (pos is not None and hit.entry.kind == "sense" and hit.entry.pos not in POS_FAMILIES[pos]) or (
-                distinct_case and label in seen
-            ):
+            if pos is not None and not pos_matches(hit.entry, pos):
                 continue
-            seen.add(label)
+            if distinct_case:
+                label = hit.entry.label.casefold()
+                if label in seen:
+                    continue
+                seen.add(label)
             kept.append(hit)
         results.append(kept[:k])
     return results
