@@ -17,7 +17,7 @@ import logging
 import os
 
 import numpy as np
-from controller_setup import CONFIGS, cache_dir, finish, prepare
+from controller_setup import CONFIGS, finish, prepare
 from transformers import AutoModel
 from transformers.trainer_utils import get_last_checkpoint, set_seed
 
@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     reconstructor = Reconstructor(embedder, selector, placer.eval(), vocabulary)
     rng = np.random.default_rng(args.seed)
     which = rng.choice(len(train.texts), min(args.rollin_sentences, len(train.texts)), replace=False)
-    with args.main_process_first(desc="roll-in"):
-        rolled = rollin_states(reconstructor, train.states.sentences, train.targets, which, top_k=args.top_k)
-        train.add_states(rolled, embedder, vocabulary, os.path.join(cache_dir(args), "rollin"))
+    train.add_states(*rollin_states(reconstructor, train.states.sentences, train.targets, which, top_k=args.top_k))
     trainer = PlacerTrainer(placer.train(), args, train, selector, eval_data=dev)
     last = get_last_checkpoint(args.output_dir) if os.path.isdir(args.output_dir) else None
     trainer.train(resume_from_checkpoint=last)

@@ -6,7 +6,7 @@ scores every (candidate, slot) insertion and STOP. Greedy decoding takes the bes
 `num_beams` hypotheses per input; with the verifier, every expansion is re-embedded (one batched encoder call)
 and hypotheses are ranked by their cosine to the target plus `lm_weight` times their mean action log-probability.
 A hypothesis ends on STOP; decoding ends when every input's beams have ended, when the best cosine has not risen
-for `patience` steps (verifier), or at `max_steps`. The verifier's result can then be repaired: moves of one entry
+for `patience` steps (greedy or beam: every expansion is re-embedded either way), or at `max_steps`. The verifier's result can then be repaired: moves of one entry
 to another slot are tried, batched, and the best is kept while the cosine rises (the reordering of this design).
 """
 
@@ -35,7 +35,11 @@ __all__ = ["Hypothesis", "Reconstructor", "check_vectors"]
 
 @dataclass
 class Hypothesis:
-    """One partial text: its entries, the sum of its actions' log-probabilities, its summary and cosine."""
+    """One partial text: its entries, the sum of its actions' log-probabilities, its summary and cosine.
+
+    `steps` is its trace: per action, ``entry`` (None for STOP), ``slot``, ``score`` (log-probability), ``cosine``
+    after the step and ``summary``, the re-embedded text after the step (`reconstruct` leaves the vector out).
+    """
 
     source: int
     entries: list[int] = field(default_factory=list)
@@ -173,7 +177,7 @@ class Reconstructor:
                 it, hypotheses are ranked by log-probability alone.
             return_steps: Add each text's step trace (entry, slot, score, cosine after the step).
             lm_weight: Weight of the controller's mean log-probability against the cosine (verifier only).
-            patience: Steps without a higher cosine before a verified input stops.
+            patience: Steps without a higher cosine (of the input's best hypothesis) before an input stops.
             repair: Passes of "move one entry to another slot if the cosine rises" (never without the verifier).
             batch_size: Inputs decoded together.
             bags: Optional, per input, the multiset of entry ids to write (a perfect Selector: the candidates are
@@ -183,6 +187,39 @@ class Reconstructor:
             One ``{"text", "cosine", "entries"[, "steps"]}`` per input, ``cosine`` being the re-embedded output's
             cosine to the target.
         """
+        results = []
+        hypotheses = self.hypotheses(
+            vectors, num_beams, top_k, max_steps, verifier, lm_weight=lm_weight, patience=patience, repair=repair,
+            batch_size=batch_size, bags=bags,
+        )  # fmt: skip
+        for hypothesis in hypotheses:
+            result = {
+                "text": self.vocabulary.detokenize(hypothesis.entries),
+                "cosine": hypothesis.cosine,
+                "entries": [self.vocabulary.surfaces[e] for e in hypothesis.entries],
+            }
+            if return_steps:
+                result["steps"] = [{k: v for k, v in step.items() if k != "summary"} for step in hypothesis.steps]
+            results.append(result)
+        return results
+
+    @torch.inference_mode()
+    def hypotheses(
+        self,
+        vectors: Any,
+        num_beams: int | None = None,
+        top_k: int | None = None,
+        max_steps: int | None = None,
+        verifier: bool | None = None,
+        *,
+        lm_weight: float | None = None,
+        patience: int | None = None,
+        repair: int | None = None,
+        batch_size: int = 32,
+        bags: Sequence[Sequence[int]] | None = None,
+    ) -> list[Hypothesis]:
+        """`reconstruct`'s decoding, one best `Hypothesis` per input (entry ids, and steps with their summaries:
+        what roll-in trains on). The arguments are `reconstruct`'s."""
         targets = check_vectors(vectors, self.sentence_dim)
         given = {"num_beams": num_beams, "top_k": top_k, "max_steps": max_steps, "verifier": verifier,
                  "lm_weight": lm_weight, "patience": patience, "repair": repair}  # fmt: skip
@@ -195,24 +232,19 @@ class Reconstructor:
             raise ValueError(f"`top_k`={top_k} exceeds the vocabulary ({len(self.vocabulary)} entries)")
         max_steps = _positive_int(max_steps if max_steps is not None else self.placer.config.max_entries, "max_steps")
         max_steps = min(max_steps, self.placer.config.max_entries)
+        patience = _positive_int(patience, "patience")
         repair = int(repair) if verifier else 0
-        results = []
+        out: list[Hypothesis] = []
         for start in range(0, len(targets), _positive_int(batch_size, "batch_size")):
             chunk = targets[start : start + batch_size]
             chunk_bags = None if bags is None else [list(b) for b in bags[start : start + batch_size]]
             best = self._decode(chunk, num_beams, top_k, max_steps, verifier, lm_weight, patience, chunk_bags)
             if repair:
                 best = [self._repair(h, chunk[h.source], repair) for h in best]
-            for hypothesis in best:
-                result = {
-                    "text": self.vocabulary.detokenize(hypothesis.entries),
-                    "cosine": hypothesis.cosine,
-                    "entries": [self.vocabulary.surfaces[e] for e in hypothesis.entries],
-                }
-                if return_steps:
-                    result["steps"] = hypothesis.steps
-                results.append(result)
-        return results
+            for h in best:
+                h.source += start
+            out.extend(best)
+        return out
 
     # ------------------------------------------------------------------ decoding
     def _embed(self, buffers: Sequence[list[int]]) -> torch.Tensor:
@@ -290,7 +322,8 @@ class Reconstructor:
                     score = float(log_probs[row, action])
                     if action == log_probs.shape[1] - 1:  # STOP
                         children.append(Hypothesis(h.source, h.entries, h.logprob + score, h.summary, h.cosine, True,
-                                                   h.steps + [{"entry": None, "slot": None, "score": score, "cosine": h.cosine}]))  # fmt: skip
+                                                   h.steps + [{"entry": None, "slot": None, "score": score, "cosine": h.cosine,
+                                                               "summary": h.summary}]))  # fmt: skip
                         continue
                     column, slot = divmod(action, width)
                     entry = int(candidates[row, column])
@@ -305,6 +338,7 @@ class Reconstructor:
                 c.summary = summary
                 c.cosine = float(summary @ targets[c.source])
                 c.steps[-1]["cosine"] = c.cosine
+                c.steps[-1]["summary"] = summary
             by_source: dict[int, list[Hypothesis]] = {}
             seen: set[tuple] = set()
             for c in children:  # two insertions can give the same text: keep the first (the likelier)
@@ -321,7 +355,7 @@ class Reconstructor:
                 top_cosine = max((c.cosine for c in group), default=-1.0)
                 stale[source] = 0 if top_cosine > best_cosine[source] + 1e-6 else stale[source] + 1
                 best_cosine[source] = max(best_cosine[source], top_cosine)
-                if verifier and stale[source] >= patience:
+                if stale[source] >= patience:
                     finished[source].extend(kept)
                     kept = []
                 alive.extend(kept)
@@ -335,6 +369,7 @@ class Reconstructor:
         entries, cosine, moved = repair_by_moves(
             self.embedder, self.vocabulary, hypothesis.entries, target, hypothesis.cosine, passes
         )
-        hypothesis.steps += [{"entry": "(move)", "slot": None, "score": 0.0, "cosine": cosine}] * moved
+        move = {"entry": "(move)", "slot": None, "score": 0.0, "cosine": cosine, "summary": None}
+        hypothesis.steps += [dict(move) for _ in range(moved)]
         hypothesis.entries, hypothesis.cosine = entries, cosine
         return hypothesis

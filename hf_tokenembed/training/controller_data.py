@@ -2,8 +2,9 @@
 
 `build_controller_data` segments sentences with a reconstruction vocabulary (only sentences every token of which
 is an entry can be rebuilt exactly, so only they teach), draws oracle states (`imitation.oracle_states`), and
-looks up each sentence's target vector and each state's summary (the sentence vector of its partial text) in a
-`SentenceVectorCache`. `add_states` appends rolled-in states (DAgger) the same way.
+looks up each sentence's target vector and each state's summary (the sentence vector of its partial text) in one
+`SentenceVectorCache` (a complete buffer's text is often its sentence: encoded once). `add_states` appends
+rolled-in states (DAgger) with the summaries their decode computed.
 """
 
 from __future__ import annotations
@@ -51,22 +52,14 @@ class ControllerData:
     keys: torch.Tensor
     texts: list[str]
 
-    def add_states(self, states: ImitationStates, embedder, vocabulary: EntryVocabulary, cache_dir, progress=True):
-        """Append `states` (over the same sentences), their summaries encoded through a cache at `cache_dir`."""
-        summaries = _summaries(states, embedder, vocabulary, cache_dir, progress)
+    def add_states(self, states: ImitationStates, summaries: torch.Tensor) -> None:
+        """Append `states` (over the same sentences) and their `(len(states), sentence_dim)` summaries."""
+        if summaries.shape != (len(states), self.summaries.shape[1]):
+            raise ValueError(
+                f"`summaries` has shape {tuple(summaries.shape)}, expected ({len(states)}, {self.summaries.shape[1]})"
+            )
         self.states.extend(states)
-        self.summaries = torch.cat([self.summaries, summaries])
-
-
-def _summaries(states: ImitationStates, embedder, vocabulary, cache_dir, progress: bool) -> torch.Tensor:
-    texts = [vocabulary.detokenize(buffer) for buffer in states.buffers]
-    written = [t for t, buffer in zip(texts, states.buffers) if buffer]
-    out = torch.zeros((len(states), embedder.sentence_dim))
-    if written:
-        cache = SentenceVectorCache.build(embedder, written, cache_dir, progress=progress)
-        rows = [i for i, buffer in enumerate(states.buffers) if buffer]
-        out[rows] = cache.vectors[[cache.row(texts[i]) for i in rows]]
-    return out
+        self.summaries = torch.cat([self.summaries, summaries.to(self.summaries.dtype)])
 
 
 def build_controller_data(
@@ -81,7 +74,7 @@ def build_controller_data(
     progress: bool = True,
 ) -> ControllerData:
     """Segment `sentences`, keep those fully covered with 1..`max_entries` entries, draw their oracle states and
-    encode targets and summaries (cached under `cache_dir`: ``targets/`` and ``summaries/``)."""
+    encode targets and summaries (one cache at `cache_dir`)."""
     kept, ids = [], []
     for sentence in dict.fromkeys(sentences):
         segmentation = vocabulary.segment(sentence)
@@ -92,6 +85,9 @@ def build_controller_data(
         raise ValueError("no sentence of `sentences` is fully covered by the vocabulary within `max_entries`")
     logger.info("Controller sentences: %d of %d are covered and short enough", len(kept), len(sentences))
     states = oracle_states(ids, states_per_sentence, seed=seed)
-    targets = SentenceVectorCache.build(embedder, kept, os.path.join(cache_dir, "targets"), progress=progress)
-    summaries = _summaries(states, embedder, vocabulary, os.path.join(cache_dir, "summaries"), progress)
-    return ControllerData(states, targets.vectors[[targets.row(s) for s in kept]], summaries, vocabulary.keys, kept)
+    partial = [vocabulary.detokenize(buffer) for buffer in states.buffers]
+    cache = SentenceVectorCache.build(embedder, kept + [t for t in partial if t], cache_dir, progress=progress)
+    summaries = torch.zeros((len(states), embedder.sentence_dim))
+    rows = [i for i, buffer in enumerate(states.buffers) if buffer]
+    summaries[rows] = cache.vectors[[cache.row(partial[i]) for i in rows]]
+    return ControllerData(states, cache.vectors[[cache.row(s) for s in kept]], summaries, vocabulary.keys, kept)

@@ -105,9 +105,11 @@ def test_trainers_report_held_out_state_metrics(controller, tmp_path):
     } <= set(placed)
 
 
-def test_rollin_states_are_aligned_with_their_sentences(controller):
-    _, _, train, *_, reconstructor = controller
-    states = rollin_states(reconstructor, train.states.sentences, train.targets, [0, 1], top_k=4)
+def test_rollin_states_are_aligned_with_their_sentences_and_carry_their_summaries(controller):
+    from hf_tokenembed.controller.search import embed_buffers
+
+    embedder, vocabulary, train, *_, reconstructor = controller
+    states, summaries = rollin_states(reconstructor, train.states.sentences, train.targets, [0, 1], top_k=4)
     assert len(states) >= 2 and set(states.sentence_of) <= {0, 1}
     assert states.buffers[0] == []  # every decode starts empty
     for i in range(len(states)):
@@ -115,6 +117,35 @@ def test_rollin_states_are_aligned_with_their_sentences(controller):
         for entry, position in zip(states.buffers[i], states.positions[i]):
             assert position == -1 or sentence[position] == entry
     assert np.all([len(b) == len(p) for b, p in zip(states.buffers, states.positions)])
+    # the decode's own summaries, no second encoder pass: each is the sentence vector of its buffer's text
+    torch.testing.assert_close(summaries, embed_buffers(embedder, vocabulary, states.buffers), atol=1e-5, rtol=0)
+    size = len(train.states)
+    train_copy = type(train)(type(train.states)(train.states.sentences), train.targets, train.summaries[:0],
+                             train.keys, train.texts)  # fmt: skip
+    train_copy.add_states(states, summaries)
+    assert len(train_copy.states) == len(states) == len(train_copy.summaries) and len(train.states) == size
+    with pytest.raises(ValueError, match="`summaries`"):
+        train_copy.add_states(states, summaries[1:])
+
+
+def test_greedy_decoding_stops_when_the_cosine_stops_rising(controller):
+    """`patience` ends greedy decodes too: every step but the last `patience` raised the best cosine. (Bags keep
+    the tiny Placer, which says STOP early, from ending the texts itself.)"""
+    _, _, train, *_, reconstructor = controller
+    bags = train.states.sentences[:10]
+    results = reconstructor.reconstruct(
+        train.targets[:10], num_beams=1, verifier=False, top_k=4, patience=1, bags=bags, return_steps=True
+    )
+    stopped = 0
+    for result, bag in zip(results, bags):
+        assert all("summary" not in step for step in result["steps"])  # the vectors stay inside
+        cosines = [step["cosine"] for step in result["steps"] if step["entry"] is not None]
+        if len(cosines) == len(bag):  # the bag was written out
+            continue
+        stopped += 1
+        assert all(cosines[i] > max(cosines[:i], default=-1.0) for i in range(len(cosines) - 1))
+        assert cosines[-1] <= max(cosines[:-1], default=-1.0)
+    assert stopped
 
 
 def test_a_perfect_selector_writes_exactly_the_bag(controller):
