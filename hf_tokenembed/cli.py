@@ -123,7 +123,12 @@ def _bundle(args: argparse.Namespace) -> None:
 
 
 def _decoding(args: argparse.Namespace) -> dict:
-    options = {"num_beams": args.num_beams, "top_k": args.top_k, "max_steps": args.max_steps}
+    options = {
+        "num_beams": args.num_beams,
+        "top_k": args.top_k,
+        "max_steps": args.max_steps,
+        "patience": args.patience,
+    }
     if args.greedy:
         options.update(num_beams=1, verifier=False)
     return {k: v for k, v in options.items() if v is not None}
@@ -285,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--num-beams", type=int, help="hypotheses per input (default: the bundle's)")
         command.add_argument("--top-k", type=int, help="FAISS candidates per step (default: the bundle's)")
         command.add_argument("--max-steps", type=int, help="most entries written (default: the bundle's)")
+        command.add_argument(
+            "--patience", type=int, help="steps without a higher cosine before a text ends (default: the bundle's)"
+        )
         command.add_argument("--greedy", action="store_true", help="one hypothesis, no verifier")
 
     rebuild = commands.add_parser("reconstruct", help="rebuild texts (round trip) or sentence vectors with a bundle")

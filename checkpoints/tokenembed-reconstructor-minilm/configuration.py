@@ -14,7 +14,7 @@ DECODING_DEFAULTS = {
     "max_steps": None,  # most entries written (None: the Placer's longest buffer)
     "verifier": True,  # re-embed every expansion and rank by cosine to the target
     "lm_weight": 0.05,  # weight of the controller's mean log-probability against the cosine (verifier)
-    "patience": 3,  # verified steps without a higher cosine before an input stops
+    "patience": 3,  # steps without a higher cosine before an input stops (greedy and beam)
     "repair": 2,  # passes of the verifier's "move one entry" repair
 }
 _STORAGE_DTYPES = ("float16", "float32")

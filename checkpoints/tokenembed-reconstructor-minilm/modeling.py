@@ -24,13 +24,13 @@ the plugin is not installed.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from huggingface_hub.utils.sha import sha_fileobj
 from transformers import AutoModel, PreTrainedModel
 
 from .configuration import TextReconstructorConfig
@@ -50,11 +50,8 @@ _UNCHECKED = {"config.json", "README.md"}  # the config holds the checksums; the
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha_fileobj(f).hex()
 
 
 def quantize_keys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -214,6 +211,8 @@ class TextReconstructor(PreTrainedModel):
         hub_kwargs = {k: kwargs[k] for k in ("revision", "token", "cache_dir", "local_files_only") if k in kwargs}
         root = Path(os.fspath(pretrained_model_name_or_path)).expanduser()
         if not root.is_dir():
+            if reads_as_local_path(os.fspath(pretrained_model_name_or_path)):
+                raise FileNotFoundError(f"no bundle folder at {root} (build one with `hf-tokenembed bundle`)")
             from huggingface_hub import snapshot_download
 
             root = Path(snapshot_download(os.fspath(pretrained_model_name_or_path), **hub_kwargs))
@@ -228,6 +227,7 @@ class TextReconstructor(PreTrainedModel):
             name: AutoModel.from_pretrained(
                 root / name,
                 trust_remote_code=_REMOTE or None,
+                use_safetensors=True,
                 **({} if name == "embedder" else {"dtype": torch.float32}),
             ).eval()
             for name in PARTS
@@ -261,3 +261,8 @@ class TextReconstructor(PreTrainedModel):
                     f"{path} does not match its checksum in config.json: the bundle is corrupted or truncated "
                     "(download or save it again)"
                 )
+
+
+def reads_as_local_path(name: str) -> bool:
+    """Whether `name` can only be a local path: a hub repo id is "name" or "namespace/name"."""
+    return os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1

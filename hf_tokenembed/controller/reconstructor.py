@@ -6,8 +6,9 @@ scores every (candidate, slot) insertion and STOP. Greedy decoding takes the bes
 `num_beams` hypotheses per input; with the verifier, every expansion is re-embedded (one batched encoder call)
 and hypotheses are ranked by their cosine to the target plus `lm_weight` times their mean action log-probability.
 A hypothesis ends on STOP; decoding ends when every input's beams have ended, when the best cosine has not risen
-for `patience` steps (greedy or beam: every expansion is re-embedded either way), or at `max_steps`. The verifier's result can then be repaired: moves of one entry
-to another slot are tried, batched, and the best is kept while the cosine rises (the reordering of this design).
+for `patience` steps (greedy or beam: every expansion is re-embedded either way), or at `max_steps`. The verifier's
+result can then be repaired: moves of one entry to another slot are tried, batched, and the best is kept while the
+cosine rises (the reordering of this design).
 """
 
 from __future__ import annotations

@@ -38,7 +38,9 @@ def rollin_states(
     summaries: list[torch.Tensor] = []
     ids = reconstructor.vocabulary.segmenter.ids
     which = list(which)
-    hypotheses = reconstructor.hypotheses(targets[which], num_beams=1, top_k=top_k, verifier=False, batch_size=batch_size)
+    hypotheses = reconstructor.hypotheses(
+        targets[which], num_beams=1, top_k=top_k, verifier=False, batch_size=batch_size
+    )
     empty = torch.zeros(reconstructor.sentence_dim)
     for sentence, hypothesis in zip(which, hypotheses):
         buffer: list[int] = []

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["TASK", "TextReconstructionPipeline", "register_pipeline"]
 
 TASK = "text-reconstruction"
-_DECODING = ("max_steps", "top_k", "num_beams", "verifier")
+_DECODING = ("max_steps", "top_k", "num_beams", "verifier", "patience")
 
 
 @dataclass
@@ -54,8 +54,9 @@ class TextReconstructionPipeline(Pipeline):
     Inputs: a string, a list of strings (embedded with the bundle's TokenEmbedder: a round trip), or sentence
     vectors — a torch tensor or numpy array of shape `(d,)` or `(n, d)`, or a list of `(d,)` vectors.
 
-    Parameters (at construction or per call): `num_beams`, `top_k`, `max_steps`, `verifier` (default: the bundle's
-    config: verifier on), `return_steps` (add each text's step trace).
+    Parameters (at construction or per call): `num_beams`, `top_k`, `max_steps`, `verifier`, `patience` (steps
+    without a higher cosine before a text ends; default: the bundle's config: verifier on), `return_steps` (add
+    each text's step trace).
 
     Returns: one ``{"text", "cosine"[, "steps"]}`` per input (a single dict for a single input); ``cosine`` is the
     re-embedded text's cosine to the target.

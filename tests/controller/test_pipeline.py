@@ -57,6 +57,8 @@ def test_parameters_and_steps(rebuild, controller):
         rebuild(train.targets[0], beams=2)
     with pytest.raises(ValueError, match="top_k"):
         rebuild(train.targets[0], top_k=0)
+    with pytest.raises(ValueError, match="patience"):  # passed on to the decoder, which checks it
+        rebuild(train.targets[0], patience=0, **FAST)
 
 
 def test_over_long_text_is_truncated_with_a_warning(rebuild, caplog):

@@ -29,7 +29,20 @@ def cli_bundle(controller, tmp_path_factory) -> str:
 def test_reconstruct_texts_and_vectors(cli_bundle, controller, tmp_path, capsys):
     _, _, train, *_ = controller
     capsys.readouterr()
-    main(["reconstruct", cli_bundle, train.texts[0], train.texts[1], "--greedy", "--max-steps", "4", "--json"])
+    main(
+        [
+            "reconstruct",
+            cli_bundle,
+            train.texts[0],
+            train.texts[1],
+            "--greedy",
+            "--max-steps",
+            "4",
+            "--patience",
+            "2",
+            "--json",
+        ]
+    )
     results = json.loads(capsys.readouterr().out)
     assert len(results) == 2 and {"text", "cosine"} <= set(results[0])
     np.save(tmp_path / "v.npy", train.targets[:3].numpy())

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from huggingface_hub.utils.sha import sha_fileobj
 from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
@@ -36,6 +37,7 @@ except ImportError:  # pragma: no cover - exercised by the trust_remote_code tes
 __all__ = ["TokenEmbedder", "TokenEmbedderOutput", "TokenEmbedderPreTrainedModel", "TokenHead"]
 
 COMPACT_WEIGHTS_NAME = "token_embedder.safetensors"
+CHECKSUMS_NAME = "weights_sha256.json"  # the SHA-256 of each weights file, checked when a local folder loads
 _PROGRESS_MIN_BATCHES = 8
 _NOT_FINGERPRINTED = (
     "transformers_version",
@@ -389,6 +391,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
             else:
                 self._save_compact(staging)
             self.tokenizer.save_pretrained(staging)
+            _write_checksums(staging)
             _move_files(staging, save_directory)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -414,6 +417,10 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike, *model_args, **kwargs):
         """Load a full or compact checkpoint; the tokenizer comes from the same folder."""
         path = os.fspath(pretrained_model_name_or_path)
+        if reads_as_local_path(path) and not os.path.isdir(os.path.expanduser(path)):
+            raise FileNotFoundError(f"no model folder at {path} (save one with save_pretrained, or name a hub repo)")
+        if os.path.isdir(path):
+            _verify_checksums(path)
         config = kwargs.pop("config", None)
         hub_kwargs = {k: kwargs[k] for k in ("revision", "token", "cache_dir", "local_files_only") if k in kwargs}
         if not isinstance(config, TokenEmbedderConfig):
@@ -431,6 +438,7 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
                     f"unexpected {unexpected[:5]}"
                 )
         else:
+            kwargs.setdefault("use_safetensors", True)  # never unpickle weights
             model = super().from_pretrained(path, *model_args, config=config, **kwargs)
         model._tokenizer_source = path
         model._tokenizer = None
@@ -537,3 +545,38 @@ def _move_files(staging: str, target: str) -> None:
     names = sorted(os.listdir(staging), key=lambda n: n == "config.json")
     for name in names:
         os.replace(os.path.join(staging, name), os.path.join(target, name))
+
+
+def _write_checksums(folder: str) -> None:
+    weights = sorted(n for n in os.listdir(folder) if n.endswith(".safetensors"))
+    checksums = {name: _sha256(os.path.join(folder, name)) for name in weights}
+    with open(os.path.join(folder, CHECKSUMS_NAME), "w", encoding="utf-8") as f:
+        json.dump(checksums, f, indent=2)
+
+
+def _verify_checksums(folder: str) -> None:
+    """Each weights file of a saved folder matches its recorded SHA-256 (folders saved before checksums pass)."""
+    listing = os.path.join(folder, CHECKSUMS_NAME)
+    if not os.path.isfile(listing):
+        return
+    with open(listing, encoding="utf-8") as f:
+        checksums = json.load(f)
+    for name, expected in checksums.items():
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"the model folder {folder} is missing {name} (save or download it again)")
+        if _sha256(path) != expected:
+            raise ValueError(
+                f"{path} does not match its checksum in {CHECKSUMS_NAME}: the file is corrupted or truncated "
+                "(save or download it again)"
+            )
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as f:
+        return sha_fileobj(f).hex()
+
+
+def reads_as_local_path(name: str) -> bool:
+    """Whether `name` can only be a local path: a hub repo id is "name" or "namespace/name"."""
+    return os.path.isabs(name) or name.startswith((".", "~")) or name.count("/") > 1
