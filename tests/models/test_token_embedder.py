@@ -209,8 +209,40 @@ def test_minilm_context_separates_bank_senses():
     assert float(v[0] @ v[1]) > float(v[0] @ v[2])
 
 
-def test_forward_from_frozen_matches_full_forward(tiny_model):
-    """Cached bottom-layer states + the trainable top layers give exactly the full forward."""
+@pytest.fixture(scope="module")
+def tiny_mpnet_model(tmp_path_factory) -> TokenEmbedder:
+    """A 4-layer random MPNet (relative position bias shared by the layers; attention as q/k/v) with MiniLM's tokenizer."""
+    from transformers import AutoTokenizer, MPNetConfig, MPNetModel
+
+    from hf_tokenembed.backbones import DEFAULT_BACKBONE, resolve_backbone_path
+
+    folder = tmp_path_factory.mktemp("tiny-mpnet")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_backbone_path(DEFAULT_BACKBONE))
+    config = MPNetConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=64,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    MPNetModel(config, add_pooling_layer=False).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return TokenEmbedder(TokenEmbedderConfig(backbone=str(folder), lora_layers=2, head_dims=[48, 24])).eval()
+
+
+def test_lora_targets_follow_the_backbone_architecture(tiny_model, tiny_mpnet_model):
+    assert tiny_model.config.lora_target_modules == ["query", "key", "value"]
+    assert tiny_mpnet_model.config.lora_target_modules == ["q", "k", "v"]
+    trained = {name.split(".lora_")[0] for name, p in tiny_mpnet_model.named_parameters() if p.requires_grad}
+    trained = {name for name in trained if name.startswith("backbone.")}
+    assert trained == {f"backbone.encoder.layer.{i}.attention.attn.{m}" for i in (2, 3) for m in "qkv"}
+
+
+@pytest.mark.parametrize("model_fixture", ["tiny_model", "tiny_mpnet_model"])
+def test_forward_from_frozen_matches_full_forward(model_fixture, request):
+    """Cached bottom-layer states + the trainable top layers give exactly the full forward (BERT and MPNet)."""
+    tiny_model = copy.deepcopy(request.getfixturevalue(model_fixture))
     with torch.no_grad():
         for name, param in tiny_model.named_parameters():
             if "lora_B" in name:
