@@ -8,8 +8,9 @@ Ten hand-written contexts, two senses each of "bank", "bat", "spring", "pitch" a
 each with the WordNet synsets that fit it. The word is encoded in its context (`encode_queries`, as
 `hf-tokenembed neighbors --context` does) and scored against every sense entry of the word in the index (the
 `VocabIndex` of `index build`, whose sense vectors are the ones `neighbors` searches); the table gives the sense
-ranked first, whether it fits, and where the best fitting sense ranks; then the same among the senses of the
-word's part of speech in the context (all nouns here), as `neighbors --pos n` keeps them.
+ranked first, whether it fits, and where the best fitting sense ranks; then the part of speech spaCy's tagger reads
+for the word in its context (`neighbors --pos auto`; all ten are nouns) and the first sense among the senses of
+that part of speech, as `neighbors --pos auto` keeps them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from transformers import AutoModel
 
 import hf_tokenembed  # noqa: F401  (registers the Auto classes)
 from hf_tokenembed.index import VocabIndex, encode_queries
-from hf_tokenembed.index.neighbors import pos_matches
+from hf_tokenembed.index.neighbors import pos_matches, query_pos
 
 CASES = [
     ("bank", "We sat on the bank of the river and watched the water.", {"bank.n.01"}),
@@ -47,20 +48,21 @@ def main() -> None:
     model = AutoModel.from_pretrained(args.model).eval()
     index = VocabIndex.load(args.index)
     queries = [encode_queries(model, [word], context)[0][0].numpy() for word, context, _ in CASES]
-    lines = ["| word | context | sense ranked first | fits | best fitting sense's rank | first noun sense | fits |",
-             "|---|---|---|---|---:|---|---|"]  # fmt: skip
+    lines = ["| word | context | sense ranked first | fits | best fitting sense's rank | tagged | first sense of that part of speech | fits |",
+             "|---|---|---|---|---:|---|---|---|"]  # fmt: skip
     right, right_pos = 0, 0
     for (word, context, gold), query in zip(CASES, queries):
         ids = index.find(word, kind="sense")
         order = np.argsort(-(index.reconstruct(ids) @ query))
         ranked = [index.entries[ids[i]] for i in order]
-        first_noun = next(e for e in ranked if pos_matches(e, "n"))
-        fits, fits_pos = ranked[0].synset in gold, first_noun.synset in gold
+        (tagged,) = query_pos([word], context)
+        first_of_pos = next(e for e in ranked if tagged is None or pos_matches(e, tagged))
+        fits, fits_pos = ranked[0].synset in gold, first_of_pos.synset in gold
         right, right_pos = right + fits, right_pos + fits_pos
         rank = next((r + 1 for r, e in enumerate(ranked) if e.synset in gold), None)
         lines.append(
             f"| {word} | {context} | {ranked[0].label} (`{ranked[0].synset}`) | {'yes' if fits else '**no**'} | "
-            f"{rank or '–'} of {len(ranked)} | {first_noun.label} | {'yes' if fits_pos else '**no**'} |"
+            f"{rank or '–'} of {len(ranked)} | {tagged or '–'} | {first_of_pos.label} | {'yes' if fits_pos else '**no**'} |"
         )
     markdown = f"""## Homographs in context (`benchmarks/bench_homographs.py`)
 
@@ -70,7 +72,7 @@ python benchmarks/bench_homographs.py --model {args.model} --index {args.index}
 ```
 
 The right sense ranked first among the word's sense entries in **{right} of {len(CASES)}** contexts; among the senses of
-its part of speech (`neighbors --pos n`), in **{right_pos} of {len(CASES)}**.
+the part of speech the tagger reads in the context (`neighbors --pos auto`), in **{right_pos} of {len(CASES)}**.
 
 {chr(10).join(lines)}
 """

@@ -351,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     near.add_argument("-k", type=int, default=10, help="neighbours per query")
     near.add_argument(
         "--pos",
-        choices=["n", "v", "a", "r"],
-        help="keep only the sense entries of this part of speech (the query's in its context)",
+        choices=["n", "v", "a", "r", "auto"],
+        help="keep only the sense entries of this part of speech (the query's in its context); "
+        'auto: tag it in each --context with spaCy (pip install "hf_tokenembed[pos]")',
     )
     near.add_argument("--json", action="store_true", help="print one JSON list of {query, context, neighbors}")
     near.set_defaults(func=_neighbors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 
 import pytest
@@ -38,13 +39,23 @@ def test_index_build_then_neighbors(saved_model, tiny_data_dir, tmp_path, capsys
     out = capsys.readouterr().out
     assert "bank  @  We sat on the river bank." in out and "rank" in out
     parts_of_speech = {}
-    for pos in ([], ["--pos", "v"]):  # "--pos v" leaves out the noun senses (of "bank" and the rest)
+    tagger = [["--pos", "auto"]] if importlib.util.find_spec("spacy") else []  # reads "bank" here as a noun
+    for pos in ([], ["--pos", "v"], *tagger):  # "--pos v" leaves out the noun senses (of "bank" and the rest)
         main(["neighbors", saved_model, "bank", "--index", str(index_dir), "-k", "50", "--json", *pos,
               "--context", "We sat on the river bank."])  # fmt: skip
         hits = json.loads(capsys.readouterr().out.strip().splitlines()[-1])[0]["neighbors"]
         parts_of_speech[tuple(pos)] = {h["synset"].split(".")[-2] if h["kind"] == "sense" else h["kind"] for h in hits}
     assert {"n", "v"} <= parts_of_speech[()]
     assert "v" in parts_of_speech[("--pos", "v")] and not parts_of_speech[("--pos", "v")] & {"n", "a", "s", "r"}
+    if tagger:
+        assert "n" in parts_of_speech[("--pos", "auto")] and not parts_of_speech[("--pos", "auto")] & {
+            "v",
+            "a",
+            "s",
+            "r",
+        }
+        assert main(["neighbors", saved_model, "bank", "--index", str(index_dir), "--pos", "auto"]) == 1
+        assert "context" in capsys.readouterr().err
 
 
 def test_evaluate_json(saved_model, tiny_data_dir, capsys):

@@ -15,7 +15,7 @@ from .vocab_index import Neighbor, VocabIndex
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["POS_FAMILIES", "encode_queries", "format_neighbors", "neighbors", "pos_matches"]
+__all__ = ["POS_FAMILIES", "encode_queries", "format_neighbors", "neighbors", "pos_matches", "query_pos"]
 
 
 def encode_queries(
@@ -75,18 +75,23 @@ def neighbors(
     With `distinct_case`, a label is kept once whatever its case ("Bank" and "bank" share a vector in an uncased
     space). With `pos` (a WordNet part of speech: ``"n"``, ``"v"``, ``"a"``, ``"r"``), sense entries of another part
     of speech are left out, words and MWEs stay: "bank" in "the bank of the river" is then matched against the
-    senses a noun can have. Either filter keeps the `k` nearest entries it lets through among the `3 * k` nearest.
+    senses a noun can have. ``pos="auto"`` reads each query's part of speech in `context` with a spaCy tagger
+    (`wordnet_pos_in_context`; the `pos` extra); a query it cannot tag is not filtered. Either filter keeps the `k`
+    nearest entries it lets through among the `3 * k` nearest.
     """
-    if pos is not None and pos not in POS_FAMILIES:
-        raise ValueError(f"`pos` must be one of {sorted(POS_FAMILIES)} or None, got {pos!r}")
+    if pos is not None and pos not in (*POS_FAMILIES, "auto"):
+        raise ValueError(f"`pos` must be one of {[*sorted(POS_FAMILIES), 'auto']} or None, got {pos!r}")
+    if pos == "auto" and context is None:
+        raise ValueError('`pos="auto"` tags each query in its context: pass a `context`')
     vectors, _ = encode_queries(embedder, queries, context)
-    if not distinct_case and pos is None:
+    poses = query_pos(queries, context) if pos == "auto" else [pos] * len(vectors)
+    if not distinct_case and all(p is None for p in poses):
         return index.search(vectors, k=k)
     results = []
-    for hits in index.search(vectors, k=min(3 * k, len(index))):
+    for hits, wanted in zip(index.search(vectors, k=min(3 * k, len(index))), poses):
         kept, seen = [], set()
         for hit in hits:
-            if pos is not None and not pos_matches(hit.entry, pos):
+            if wanted is not None and not pos_matches(hit.entry, wanted):
                 continue
             if distinct_case:
                 label = hit.entry.label.casefold()
@@ -96,6 +101,18 @@ def neighbors(
             kept.append(hit)
         results.append(kept[:k])
     return results
+
+
+def query_pos(queries: Sequence[str], context: str) -> list[str | None]:
+    """Each query's WordNet part of speech where it occurs in `context` (spaCy's tagger), `None` where it is not."""
+    from hf_tokenembed.data.pos_tagging import wordnet_pos_in_context
+
+    spans = [find_form(context, q) for q in queries]
+    poses = [wordnet_pos_in_context(context, span) if span is not None else None for span in spans]
+    for q, p in zip(queries, poses):
+        if p is None:
+            logger.info("no part of speech for %r in %r: its sense entries are not filtered", q, context)
+    return poses
 
 
 def format_neighbors(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -159,6 +160,12 @@ def test_neighbors_and_table(embedder, data_dir):
         kept = [h for h in wide if h.entry.kind != "sense" or h.entry.pos == pos]
         assert [h.entry for h in found] == [h.entry for h in kept[:10]]
     assert not any(h.entry.kind == "sense" for h in found)  # pos="v": the noun senses are left out
+    if importlib.util.find_spec("spacy") is not None:  # pos="auto": the tagger reads "bank" here as a noun
+        (tagged,) = neighbors(index, embedder, ["bank"], context="We sat on the river bank.", k=10, pos="auto")
+        (noun,) = neighbors(index, embedder, ["bank"], context="We sat on the river bank.", k=10, pos="n")
+        assert tagged == noun
+    with pytest.raises(ValueError, match="context"):
+        neighbors(index, embedder, ["bank"], k=3, pos="auto")
     with pytest.raises(ValueError, match="`pos`"):
         neighbors(index, embedder, ["bank"], k=3, pos="noun")
     with pytest.raises(TypeError, match="queries"):
