@@ -19,7 +19,7 @@ class TokenEmbedderConfig(PretrainedConfig):
     r"""Configuration for [`TokenEmbedder`].
 
     Args:
-        backbone (`str`): Hub name or local path of a BERT-family encoder loaded through `AutoModel`.
+        backbone (`str`): Hub name or local path of a BERT- or MPNet-family encoder loaded through `AutoModel`.
         backbone_config (`dict`, *optional*): The backbone's own config. Set when the backbone's weights live in this
             checkpoint (full save); `None` means "load the pretrained backbone by name".
         pooling (`str`, *optional*): `"mean"` or `"cls"`; `None` takes the backbone family's convention.
