@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from hf_tokenembed import Placer, PlacerConfig, Selector, SelectorConfig
 from hf_tokenembed.controller import ReconstructionVocabulary, Reconstructor
@@ -25,6 +26,7 @@ def controller(_tiny_model, tiny_data_dir, tmp_path_factory):
     corpus numbers its sentences, so held-out ones are never covered: "dev" states come from other training
     sentences here."""
     root = tmp_path_factory.mktemp("controller")
+    torch.manual_seed(0)  # the models' initial weights, whichever tests ran before
     embedder = _tiny_model
     vocabulary = ReconstructionVocabulary.build(embedder, tiny_data_dir, min_count=1, progress=False)
     corpus = load_data(tiny_data_dir)["corpus"]
