@@ -6,6 +6,7 @@ import copy
 import os
 
 import pytest
+import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
@@ -25,6 +26,7 @@ def tiny_backbone(tmp_path_factory) -> str:
         intermediate_size=64,
         max_position_embeddings=128,
     )
+    torch.manual_seed(0)  # session-scoped: its weights must not depend on the tests that ran before
     BertModel(config, add_pooling_layer=False).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
@@ -32,6 +34,7 @@ def tiny_backbone(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def _tiny_model(tiny_backbone) -> TokenEmbedder:
+    torch.manual_seed(0)  # the LoRA and head weights, whatever ran before
     return TokenEmbedder(TokenEmbedderConfig(backbone=tiny_backbone, lora_layers=2, head_dims=[48, 24])).eval()
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from hf_tokenembed.cli import build_parser, main
+from hf_tokenembed.index import VocabIndex
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -39,9 +40,10 @@ def test_index_build_then_neighbors(saved_model, tiny_data_dir, tmp_path, capsys
     out = capsys.readouterr().out
     assert "bank  @  We sat on the river bank." in out and "rank" in out
     parts_of_speech = {}
+    everything = str(len(VocabIndex.load(index_dir)))  # all entries: the random tiny model's geometry plays no part
     tagger = [["--pos", "auto"]] if importlib.util.find_spec("spacy") else []  # reads "bank" here as a noun
     for pos in ([], ["--pos", "v"], *tagger):  # "--pos v" leaves out the noun senses (of "bank" and the rest)
-        main(["neighbors", saved_model, "bank", "--index", str(index_dir), "-k", "50", "--json", *pos,
+        main(["neighbors", saved_model, "bank", "--index", str(index_dir), "-k", everything, "--json", *pos,
               "--context", "We sat on the river bank."])  # fmt: skip
         hits = json.loads(capsys.readouterr().out.strip().splitlines()[-1])[0]["neighbors"]
         parts_of_speech[tuple(pos)] = {h["synset"].split(".")[-2] if h["kind"] == "sense" else h["kind"] for h in hits}
