@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from hf_tokenembed.atomic import write_text
 
 __all__ = ["RESULTS_PATH", "median_seconds", "write_section"]
 
@@ -36,6 +36,4 @@ def write_section(name: str, markdown: str, path: Path = RESULTS_PATH) -> None:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
-        f.write(text)
-    os.replace(f.name, path)
+    write_text(path, text)

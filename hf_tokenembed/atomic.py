@@ -18,10 +18,15 @@ __all__ = ["check_sha256", "replace_dir", "sha256_file", "staging_dir", "write_t
 
 
 def staging_dir(target: str | os.PathLike) -> Path:
-    """A fresh empty folder next to `target` (same file system, so a rename can move it into place)."""
+    """A fresh empty folder next to `target` (same file system, so a rename can move it into place), with the
+    permissions `mkdir` would give `target`."""
     target = Path(target).expanduser().absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0)  # mkdtemp makes the folder private (0700); the folder it becomes gets mkdir's mode
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
 
 
 def replace_dir(src: str | os.PathLike, dst: str | os.PathLike) -> None:

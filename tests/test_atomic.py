@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 
 import pytest
 
-from hf_tokenembed.atomic import replace_dir, staging_dir, write_text
+from hf_tokenembed.atomic import replace_dir, staging_dir, write_text, written_dir
 
 
 def _folder(path, text):
@@ -48,3 +49,16 @@ def test_write_text_replaces_whole_files_only(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="interrupted"):
         write_text(path, "second")
     assert path.read_text() == "first" and os.listdir(tmp_path) == ["results.json"]
+
+
+def test_written_folders_and_files_get_the_modes_mkdir_and_open_give(tmp_path):
+    """mkdtemp makes a private folder (0700): a saved bundle or index must not stay unreadable to the group/others."""
+    umask = os.umask(0o022)
+    try:
+        with written_dir(tmp_path / "bundle") as staging:
+            (staging / "weights.bin").write_bytes(b"w")
+        write_text(tmp_path / "card.md", "card")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "bundle").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "card.md").stat().st_mode) == 0o644
