@@ -111,7 +111,7 @@ def _bundle(args: argparse.Namespace) -> None:
 
     embedder = _load_embedder(args.embedder)
     vocabulary = ReconstructionVocabulary.load(
-        args.vocabulary or os.path.join(args.embedder, "reconstruction_vocab"), fingerprint=embedder.fingerprint()
+        args.vocabulary or ReconstructionVocabulary.default_path(args.embedder), fingerprint=embedder.fingerprint()
     )
     reconstructor = Reconstructor(embedder, _load_embedder(args.selector), _load_embedder(args.placer), vocabulary)
     reconstructor.to_bundle().save_pretrained(args.out)

@@ -23,7 +23,7 @@ CONFIGS = Path(__file__).with_name("configs")
 
 
 def vocabulary_dir(args: ControllerTrainingArguments) -> str:
-    return args.vocabulary_dir or os.path.join(args.embedder, "reconstruction_vocab")
+    return args.vocabulary_dir or ReconstructionVocabulary.default_path(args.embedder)
 
 
 def cache_dir(args: ControllerTrainingArguments) -> str:

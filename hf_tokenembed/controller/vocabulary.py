@@ -59,6 +59,11 @@ class ReconstructionVocabulary:
         self.kinds = [entry_kind(s) for s in surfaces]
         self.fingerprint = fingerprint
 
+    @staticmethod
+    def default_path(embedder_dir: str | os.PathLike) -> str:
+        """Where the Selector's script keeps the vocabulary of the embedder saved in `embedder_dir`."""
+        return os.path.join(embedder_dir, "reconstruction_vocab")
+
     @classmethod
     def build(
         cls,
