@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from transformers.trainer_utils import get_last_checkpoint, set_seed
+from transformers.trainer_utils import set_seed
 
 from hf_tokenembed import TokenEmbedder, TokenEmbedderConfig
 from hf_tokenembed.atomic import write_text
@@ -75,10 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
     with args.main_process_first(desc="feature cache"):
         cache = FrozenFeatureCache.build(model, examples.texts_to_cache(), cache_dir, progress=args.should_log)
     trainer = TokenHeadTrainer(model, args, examples, cache)
-    last = get_last_checkpoint(args.output_dir) if os.path.isdir(args.output_dir) else None
-    if last:
-        logger.info("Resuming from %s", last)
-    trainer.train(resume_from_checkpoint=last)
+    scripts.train_or_resume(trainer)
     trainer.save_model()
     trainer.save_state()
     metrics = {}

@@ -6,7 +6,7 @@
 Candidates are the trained Selector's top `--top_k` entries. The run first trains on oracle states; with
 `--rollin_sentences N` it then decodes N training sentences greedily with the Selector and this Placer, adds every
 state visited on the way (DAgger), and trains on both for as many steps again. It resumes from the last
-checkpoint in `--output_dir` (a finished first phase is not run again), saves the Placer with its model card and
+checkpoint in `--output_dir` (a finished first phase takes no step again), saves the Placer with its model card and
 writes `eval_results.json`.
 """
 
@@ -19,7 +19,7 @@ import os
 import numpy as np
 from controller_setup import CONFIGS, finish, prepare
 from transformers import AutoModel
-from transformers.trainer_utils import get_last_checkpoint, set_seed
+from transformers.trainer_utils import set_seed
 
 from hf_tokenembed import Placer, PlacerConfig
 from hf_tokenembed.controller import Reconstructor, rollin_states
@@ -43,22 +43,16 @@ def main(argv: list[str] | None = None) -> dict:
     oracle_args = copy.copy(args)
     oracle_args.output_dir = oracle_dir
     trainer = PlacerTrainer(placer, oracle_args, train, selector, eval_data=dev)
-    done = os.path.isfile(os.path.join(oracle_dir, "config.json"))
-    if args.rollin_sentences and done:
-        placer = AutoModel.from_pretrained(oracle_dir)
-    else:
-        last = get_last_checkpoint(oracle_dir) if os.path.isdir(oracle_dir) else None
-        trainer.train(resume_from_checkpoint=last)
-        if not args.rollin_sentences:
-            return finish(trainer, args)
-        trainer.save_model()
+    scripts.train_or_resume(trainer)  # a finished first phase takes no step again: its last checkpoint is loaded
+    if not args.rollin_sentences:
+        return finish(trainer, args)
+    trainer.save_model()
     reconstructor = Reconstructor(embedder, selector, placer.eval(), vocabulary)
     rng = np.random.default_rng(args.seed)
     which = rng.choice(len(train.texts), min(args.rollin_sentences, len(train.texts)), replace=False)
     train.add_states(*rollin_states(reconstructor, train.states.sentences, train.targets, which, top_k=args.top_k))
     trainer = PlacerTrainer(placer.train(), args, train, selector, eval_data=dev)
-    last = get_last_checkpoint(args.output_dir) if os.path.isdir(args.output_dir) else None
-    trainer.train(resume_from_checkpoint=last)
+    scripts.train_or_resume(trainer)
     return finish(trainer, args)
 
 

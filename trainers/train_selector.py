@@ -12,10 +12,9 @@ last checkpoint in `--output_dir`, saves the Selector with its model card and wr
 from __future__ import annotations
 
 import logging
-import os
 
 from controller_setup import CONFIGS, finish, prepare
-from transformers.trainer_utils import get_last_checkpoint, set_seed
+from transformers.trainer_utils import set_seed
 
 from hf_tokenembed import Selector, SelectorConfig
 from hf_tokenembed.training import ControllerTrainingArguments, SelectorTrainer, scripts
@@ -36,8 +35,7 @@ def main(argv: list[str] | None = None) -> dict:
     selector = Selector(config)
     selector.set_entry_keys(vocabulary.keys)
     trainer = SelectorTrainer(selector, args, train, eval_data=dev)
-    last = get_last_checkpoint(args.output_dir) if os.path.isdir(args.output_dir) else None
-    trainer.train(resume_from_checkpoint=last)
+    scripts.train_or_resume(trainer)
     return finish(trainer, args)
 
 

@@ -1,16 +1,20 @@
-"""What the `trainers/` entry scripts share: presets (JSON files of argument defaults that explicit flags override)
-and the CPU thread count."""
+"""What the `trainers/` entry scripts share: presets (JSON files of argument defaults that explicit flags override),
+the CPU thread count and resuming from the last checkpoint."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 from pathlib import Path
 
-from transformers import HfArgumentParser
+from transformers import HfArgumentParser, TrainerState
+from transformers.trainer_utils import get_last_checkpoint
 
-__all__ = ["load_preset", "model_overrides", "parse_with_preset", "use_cpu_cores"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["ensure_data", "load_preset", "model_overrides", "parse_with_preset", "train_or_resume", "use_cpu_cores"]
 
 
 def load_preset(name: str, configs: Path) -> dict:
@@ -63,3 +67,22 @@ def ensure_data(args) -> None:
     with args.main_process_first(desc="data"):
         if not (Path(args.data_dir) / "manifest.json").is_file():
             build_data(args.corpus, args.data_dir, progress=args.should_log)
+
+
+def train_or_resume(trainer) -> None:
+    """`trainer.train()`, resumed from the last checkpoint in its output folder. A run whose last checkpoint has
+    reached `max_steps` is finished: its weights and state are loaded and no step is taken (the Trainer would take
+    one more step past `max_steps`)."""
+    folder = trainer.args.output_dir
+    last = get_last_checkpoint(folder) if os.path.isdir(folder) else None
+    if last is None:
+        trainer.train()
+        return
+    state = TrainerState.load_from_json(os.path.join(last, "trainer_state.json"))
+    if 0 < trainer.args.max_steps <= state.global_step:
+        logger.info("%s is finished (step %d): not training again", last, state.global_step)
+        trainer._load_from_checkpoint(last)
+        trainer.state = state
+        return
+    logger.info("Resuming from %s (step %d)", last, state.global_step)
+    trainer.train(resume_from_checkpoint=last)

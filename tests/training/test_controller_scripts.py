@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "trainers"))
 import train_placer  # noqa: E402
 import train_selector  # noqa: E402
+from trainer_watch import Kill, StepLog, watch  # noqa: E402
+
+from hf_tokenembed.training import PlacerTrainer, SelectorTrainer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +62,63 @@ def test_both_scripts_write_models_cards_and_results(trained):
     assert state["global_step"] == 6
 
 
-def test_a_finished_run_resumes_without_training_again(trained, embedder_dir, tiny_data_dir):
+def _same_weights(folder_a, folder_b) -> bool:
+    a, b = (load_file(Path(folder) / "model.safetensors") for folder in (folder_a, folder_b))
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_resumes_without_training_again(trained, embedder_dir, tiny_data_dir, tmp_path, monkeypatch):
     root, _, _ = trained
-    before = load_file(root / "selector" / "model.safetensors")
-    train_selector.main(["--preset", "selector-tiny", *_flags(embedder_dir, tiny_data_dir, root / "selector")])
-    after = load_file(root / "selector" / "model.safetensors")
-    assert all(torch.equal(before[k], after[k]) for k in before)
+    log = StepLog()
+    for trainer in (SelectorTrainer, PlacerTrainer):
+        watch(monkeypatch, trainer, log)
+    for script, name, extra in (
+        (train_selector, "selector", {}),
+        (train_placer, "placer", {"selector": root / "selector"}),
+    ):
+        before = tmp_path / name
+        shutil.copytree(root / name, before)
+        script.main(["--preset", f"{name}-tiny", *_flags(embedder_dir, tiny_data_dir, root / name, **extra)])
+        assert log.steps == [], name  # not one step taken again
+        assert _same_weights(before, root / name), name
+
+
+def test_an_interrupted_selector_resumes_from_its_checkpoint(trained, embedder_dir, tiny_data_dir, tmp_path,
+                                                             monkeypatch):  # fmt: skip
+    """Killed after checkpoint-3, the rerun takes steps 4 to 6 only and ends with the uninterrupted run's weights."""
+    root, _, _ = trained
+    log = StepLog()
+    watch(monkeypatch, SelectorTrainer, log, Kill(4))
+    flags = ["--preset", "selector-tiny", *_flags(embedder_dir, tiny_data_dir, tmp_path / "selector")]
+    with pytest.raises(KeyboardInterrupt):
+        train_selector.main(flags)
+    log.steps.clear()
+    train_selector.main(flags)
+    assert log.steps == [("selector", 4), ("selector", 5), ("selector", 6)]
+    assert _same_weights(tmp_path / "selector", root / "selector")
+
+
+@pytest.mark.parametrize("phase", ["oracle", "placer"])
+def test_an_interrupted_placer_resumes_where_it_stopped(phase, trained, embedder_dir, tiny_data_dir, tmp_path,
+                                                         monkeypatch):  # fmt: skip
+    """Killed in its first phase (oracle states) or its second (with roll-in) after checkpoint-3, the rerun takes
+    that phase's steps 4 to 6 and whatever follows, never a finished phase again, and ends with the uninterrupted
+    run's weights."""
+    root, _, _ = trained
+    log = StepLog()
+    watch(monkeypatch, PlacerTrainer, log, Kill(4, phase))
+    flags = [
+        "--preset",
+        "placer-tiny",
+        *_flags(embedder_dir, tiny_data_dir, tmp_path / "placer", selector=root / "selector"),
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        train_placer.main(flags)
+    log.steps.clear()
+    train_placer.main(flags)
+    rest = [(phase, step) for step in (4, 5, 6)]
+    assert log.steps == (rest + [("placer", step) for step in range(1, 7)] if phase == "oracle" else rest)
+    assert _same_weights(tmp_path / "placer", root / "placer")
 
 
 def test_two_processes_train_exactly_as_one(tmp_path, embedder_dir, tiny_data_dir):

@@ -399,28 +399,20 @@ def test_bad_preset_corpus_and_backbone(tmp_path, tiny_backbone, tiny_data_dir):
 
 
 def test_resume_after_an_interrupted_run(tmp_path, tiny_backbone, tiny_data_dir, monkeypatch):
-    """Killed after its first checkpoint, the run resumes from it and ends as an uninterrupted run of the same seed
-    does: the same weights and the same metrics."""
+    """Killed after its first checkpoint, the run resumes from it: it takes only the remaining steps (4 to 6, not 1
+    to 6) and ends as an uninterrupted run of the same seed does: the same weights and the same metrics."""
     from safetensors.torch import load_file
-    from transformers import TrainerCallback
+    from trainer_watch import Kill, StepLog, watch
 
-    class Interrupt(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == 4:  # after checkpoint-3 (the tiny preset saves every 3 steps)
-                raise KeyboardInterrupt
-
-    original_init = TokenHeadTrainer.__init__
-
-    def init_with_interrupt(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        self.add_callback(Interrupt())
-
-    monkeypatch.setattr(TokenHeadTrainer, "__init__", init_with_interrupt)
+    log = StepLog()
+    watch(monkeypatch, TokenHeadTrainer, log, Kill(4))  # after checkpoint-3 (the tiny preset saves every 3 steps)
     with pytest.raises(KeyboardInterrupt):
         train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir))
     assert (tmp_path / "run" / "checkpoint-3").is_dir() and not (tmp_path / "run" / "checkpoint-6").exists()
-    monkeypatch.setattr(TokenHeadTrainer, "__init__", original_init)
+    assert log.steps == [("run", step) for step in (1, 2, 3, 4)]
+    log.steps.clear()
     metrics = train_head.main(_cli(tmp_path, tiny_backbone, tiny_data_dir, "--eval_split", "dev"))
+    assert log.steps == [("run", 4), ("run", 5), ("run", 6)]  # from checkpoint-3's step on, nothing twice
     state = json.loads((tmp_path / "run" / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
     assert metrics and (tmp_path / "run" / "eval_results.json").is_file()
