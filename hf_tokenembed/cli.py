@@ -152,6 +152,14 @@ def _rebuild(bundle: str):
     return pipeline("text-reconstruction", model=TextReconstructor.from_pretrained(bundle))
 
 
+def _describe_step(step: dict) -> str:
+    if step["action"] == "stop":
+        return "STOP"
+    if step["action"] == "move":
+        return f"move {step['entry']!r} from {step['from']} to slot {step['slot']}"
+    return f"{step['entry']!r} at slot {step['slot']}"
+
+
 def _reconstruct(args: argparse.Namespace) -> None:
     if bool(args.texts) == bool(args.vectors):
         raise UsageError("give texts or --vectors FILE.npy (one of the two)")
@@ -165,9 +173,7 @@ def _reconstruct(args: argparse.Namespace) -> None:
         source = args.texts[i] if args.texts else f"vector {i}"
         print(f"{source}\n  -> {result['text']}   (cosine {result['cosine']:.3f})")
         for n, step in enumerate(result.get("steps", []), 1):
-            entry, slot = step["entry"], step["slot"]
-            action = "STOP" if entry is None else entry if slot is None else f"{entry!r} at slot {slot}"
-            print(f"     {n:>2}. {action:<32} cosine {step['cosine']:.3f}")
+            print(f"     {n:>2}. {_describe_step(step):<32} cosine {step['cosine']:.3f}")
 
 
 def _evaluate_reconstruction(args: argparse.Namespace) -> None:

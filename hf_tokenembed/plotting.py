@@ -193,22 +193,22 @@ def plot_reconstruction_trace(steps: Sequence[Mapping[str, Any]], *, title: str 
     """Cosine to the target after each step of a reconstruction, each point labelled with the entry placed.
 
     Args:
-        steps: A result's ``"steps"`` (``pipeline(..., return_steps=True)``): dicts with ``entry`` (None for STOP,
-            ``"(move)"`` for a repair move), ``slot`` and ``cosine``.
+        steps: A result's ``"steps"`` (``pipeline(..., return_steps=True)``): dicts with ``action`` (``"insert"``,
+            ``"stop"`` or ``"move"``), ``entry`` and ``cosine``.
         title: Figure title (e.g. the target text).
     """
     if isinstance(steps, Mapping) or not steps:
         raise ValueError("steps must be a non-empty list of step dicts (a result's 'steps', from return_steps=True)")
     for i, step in enumerate(steps):
-        if not isinstance(step, Mapping) or "cosine" not in step or "entry" not in step:
-            raise ValueError(f"steps[{i}] must be a dict with 'entry' and 'cosine', got {step!r}")
+        if not isinstance(step, Mapping) or not {"action", "entry", "cosine"} <= set(step):
+            raise ValueError(f"steps[{i}] must be a dict with 'action', 'entry' and 'cosine', got {step!r}")
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(max(6.0, 0.55 * len(steps) + 2), 4), constrained_layout=True)
     x = np.arange(1, len(steps) + 1)
     cosines = [float(step["cosine"]) for step in steps]
     axes.plot(x, cosines, color="tab:blue", marker="o")
     for xi, cosine, step in zip(x, cosines, steps):
-        label = "STOP" if step["entry"] is None else str(step["entry"])
+        label = {"stop": "STOP", "move": f"move {step['entry']}"}.get(step["action"], str(step["entry"]))
         axes.annotate(label, (xi, cosine), rotation=50, fontsize=8, xytext=(0, 6), textcoords="offset points")
     axes.set(xlabel="step", ylabel="cosine to the target", xticks=x, title=title or "reconstruction trace")
     axes.set_ylim(min(0.0, min(cosines)), 1.08)

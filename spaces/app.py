@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from hf_tokenembed.controller import Reconstructor
+from hf_tokenembed.controller import Reconstructor, replay_steps
 from hf_tokenembed.data.wordnet import find_form
 from hf_tokenembed.index import neighbors
 from hf_tokenembed.index.vocab_index import VocabIndex
@@ -32,19 +32,6 @@ THEME = gr.themes.Default(
 )  # system fonts: no font files to fetch, from the app or from outside
 
 
-def replay(steps: Sequence[dict[str, Any]], detokenize: Callable[[list[str]], str]) -> list[str]:
-    """The text after each step of a `Reconstructor.reconstruct` trace: each entry inserted at its slot (as the
-    decoder does). STOP keeps the text, and so does a repair move: the trace does not record what moved where, so
-    after moves only the final text (the result's) is exact."""
-    buffer: list[str] = []
-    texts = []
-    for step in steps:
-        if step["slot"] is not None:
-            buffer.insert(step["slot"], step["entry"])
-        texts.append(detokenize(buffer))
-    return texts
-
-
 def decoding_options(mode: str, num_beams: int) -> dict[str, Any]:
     """`reconstruct` options of a decoding mode: greedy, or the bundle's beam search with `num_beams`."""
     if mode == "greedy":
@@ -53,10 +40,13 @@ def decoding_options(mode: str, num_beams: int) -> dict[str, Any]:
 
 
 def step_row(number: int, step: dict[str, Any]) -> list[Any]:
-    """A row of the step table: the step, the entry placed ("STOP" or "(move)"), its slot, the cosine after it."""
-    entry = "STOP" if step["entry"] is None else step["entry"]
-    slot = "" if step["slot"] is None else str(step["slot"])
-    return [number, entry, slot, round(step["cosine"], 4)]
+    """A row of the step table: the step, the entry placed ("STOP"; "move x" for a repair move), its slot (a move's
+    "from → to"), the cosine after it."""
+    if step["action"] == "stop":
+        return [number, "STOP", "", round(step["cosine"], 4)]
+    if step["action"] == "move":
+        return [number, f"move {step['entry']}", f"{step['from']} → {step['slot']}", round(step["cosine"], 4)]
+    return [number, step["entry"], str(step["slot"]), round(step["cosine"], 4)]
 
 
 class SpaceDemo:
@@ -83,7 +73,7 @@ class SpaceDemo:
         target = self.reconstructor.embedder.encode_sentences([sentence])
         result = self.reconstructor.reconstruct(target, return_steps=True, **decoding_options(mode, num_beams))[0]
         steps = result["steps"]
-        texts = replay(steps, self.reconstructor.vocabulary.segmenter.detokenize)
+        texts = [self.reconstructor.vocabulary.segmenter.detokenize(b) for b in replay_steps(steps)]
         rows = [step_row(number, step) for number, step in enumerate(steps, 1)]
         for number, text in enumerate(texts, 1):
             shown = rows[:number]
@@ -95,7 +85,7 @@ class SpaceDemo:
                 f"Step {number} of {len(rows)}…",
             )
             time.sleep(self.step_delay)
-        moves = sum(step["entry"] == "(move)" for step in steps)
+        moves = sum(step["action"] == "move" for step in steps)
         status = f"Done: {len(result['entries'])} entries in {len(steps)} steps" + (
             f" ({moves} repair move{'s' if moves > 1 else ''})." if moves else "."
         )

@@ -72,9 +72,10 @@ def test_evaluate_json(saved_model, tiny_data_dir, capsys):
     assert printed == {name: None if value != value else value for name, value in expected.items()}  # NaN -> null
 
 
-def test_unknown_subcommand_exits():
-    with pytest.raises(SystemExit):
+def test_unknown_subcommand_exits_with_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
         main(["train-everything"])
+    assert exit_.value.code == 2 and "usage: hf-tokenembed" in capsys.readouterr().err
 
 
 def _commands(parser, prefix=()):

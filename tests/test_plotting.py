@@ -53,10 +53,10 @@ def test_training_curves_bad_input(tmp_path):
 
 
 STEPS = [
-    {"entry": "The", "slot": 0, "score": -0.1, "cosine": 0.41},
-    {"entry": "bank", "slot": 1, "score": -0.2, "cosine": 0.72},
-    {"entry": "(move)", "slot": None, "score": 0.0, "cosine": 0.75},
-    {"entry": None, "slot": None, "score": -0.05, "cosine": 0.75},
+    {"action": "insert", "entry": "bank", "slot": 0, "score": -0.1, "cosine": 0.41},
+    {"action": "insert", "entry": "The", "slot": 1, "score": -0.2, "cosine": 0.72},
+    {"action": "move", "entry": "The", "from": 1, "slot": 0, "score": 0.0, "cosine": 0.75},
+    {"action": "stop", "entry": None, "slot": None, "score": -0.05, "cosine": 0.75},
 ]
 
 
@@ -64,7 +64,7 @@ def test_reconstruction_trace_plots_the_cosine_after_each_step_with_its_entry():
     axes = plot_reconstruction_trace(STEPS, title="The bank").axes[0]
     (line,) = axes.get_lines()
     assert list(line.get_ydata()) == [0.41, 0.72, 0.75, 0.75] and list(line.get_xdata()) == [1, 2, 3, 4]
-    assert [text.get_text() for text in axes.texts] == ["The", "bank", "(move)", "STOP"]
+    assert [text.get_text() for text in axes.texts] == ["bank", "The", "move The", "STOP"]
     assert axes.get_title() == "The bank"
 
 

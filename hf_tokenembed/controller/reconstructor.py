@@ -31,15 +31,17 @@ from .vocabulary import ReconstructionVocabulary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Hypothesis", "Reconstructor", "check_vectors"]
+__all__ = ["Hypothesis", "Reconstructor", "check_vectors", "replay_steps"]
 
 
 @dataclass
 class Hypothesis:
     """One partial text: its entries, the sum of its actions' log-probabilities, its summary and cosine.
 
-    `steps` is its trace: per action, ``entry`` (None for STOP), ``slot``, ``score`` (log-probability), ``cosine``
-    after the step and ``summary``, the re-embedded text after the step (`reconstruct` leaves the vector out).
+    `steps` is its trace: per action, ``action`` (``"insert"``, ``"stop"`` or ``"move"``, a repair move), ``entry``
+    (the entry inserted or moved; None for STOP), ``slot`` (where it now stands), ``from`` (a move's position before
+    it), ``score`` (log-probability; 0 for a move), ``cosine`` after the step and ``summary``, the re-embedded text
+    after the step (`reconstruct` leaves the vector out). `replay_steps` rebuilds the text after each step.
     """
 
     source: int
@@ -53,6 +55,21 @@ class Hypothesis:
     def score(self, lm_weight: float) -> float:
         actions = max(1, len(self.steps))
         return self.cosine + lm_weight * self.logprob / actions
+
+
+def replay_steps(steps: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """The entries (surfaces) of the text after each step of a trace (`reconstruct(..., return_steps=True)`):
+    an insertion puts its entry at its slot, a move takes the entry at ``from`` out and puts it at ``slot``, STOP
+    keeps the text."""
+    buffer: list[str] = []
+    texts = []
+    for step in steps:
+        if step["action"] == "insert":
+            buffer.insert(step["slot"], step["entry"])
+        elif step["action"] == "move":
+            buffer.insert(step["slot"], buffer.pop(step["from"]))
+        texts.append(list(buffer))
+    return texts
 
 
 def check_vectors(vectors: Any, dim: int, name: str = "vectors") -> torch.Tensor:
@@ -322,14 +339,18 @@ class Reconstructor:
                 for action in top:
                     score = float(log_probs[row, action])
                     if action == log_probs.shape[1] - 1:  # STOP
-                        children.append(Hypothesis(h.source, h.entries, h.logprob + score, h.summary, h.cosine, True,
-                                                   h.steps + [{"entry": None, "slot": None, "score": score, "cosine": h.cosine,
-                                                               "summary": h.summary}]))  # fmt: skip
+                        stop = {"action": "stop", "entry": None, "slot": None, "score": score, "cosine": h.cosine,
+                                "summary": h.summary}  # fmt: skip
+                        children.append(
+                            Hypothesis(
+                                h.source, h.entries, h.logprob + score, h.summary, h.cosine, True, h.steps + [stop]
+                            )
+                        )
                         continue
                     column, slot = divmod(action, width)
                     entry = int(candidates[row, column])
                     entries = h.entries[:slot] + [entry] + h.entries[slot:]
-                    step = {"entry": self.vocabulary.surfaces[entry], "slot": slot, "score": score}
+                    step = {"action": "insert", "entry": self.vocabulary.surfaces[entry], "slot": slot, "score": score}
                     children.append(
                         Hypothesis(h.source, entries, h.logprob + score, None, 0.0, False, h.steps + [step])
                     )
@@ -367,10 +388,15 @@ class Reconstructor:
 
     def _repair(self, hypothesis: Hypothesis, target: torch.Tensor, passes: int) -> Hypothesis:
         """The verifier's reordering pass (`search.repair_by_moves`), recorded in the trace."""
-        entries, cosine, moved = repair_by_moves(
+        entries, cosine, moves = repair_by_moves(
             self.embedder, self.vocabulary, hypothesis.entries, target, hypothesis.cosine, passes
         )
-        move = {"entry": "(move)", "slot": None, "score": 0.0, "cosine": cosine, "summary": None}
-        hypothesis.steps += [dict(move) for _ in range(moved)]
+        buffer = list(hypothesis.entries)
+        for source, slot, after in moves:
+            buffer.insert(slot, buffer.pop(source))
+            hypothesis.steps.append(
+                {"action": "move", "entry": self.vocabulary.surfaces[buffer[slot]], "from": source, "slot": slot,
+                 "score": 0.0, "cosine": after, "summary": None}
+            )  # fmt: skip
         hypothesis.entries, hypothesis.cosine = entries, cosine
         return hypothesis

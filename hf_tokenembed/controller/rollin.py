@@ -48,7 +48,7 @@ def rollin_states(
         for step in hypothesis.steps:
             states.add(sentence, buffer, align(sentences[sentence], buffer))
             summaries.append(summary)
-            if step["entry"] is None:  # STOP
+            if step["action"] == "stop":
                 break
             buffer = buffer[: step["slot"]] + [ids[step["entry"]]] + buffer[step["slot"] :]
             summary = step["summary"]

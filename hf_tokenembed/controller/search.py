@@ -25,33 +25,36 @@ def embed_buffers(embedder, vocabulary, buffers: Sequence[list[int]]) -> torch.T
     return out
 
 
-def _moves(entries: list[int]) -> list[list[int]]:
-    """Every text made by moving one entry of `entries` to another slot."""
+def _moves(entries: list[int]) -> list[tuple[int, int, list[int]]]:
+    """Every text made by moving one entry of `entries` to another slot, as `(from, to, entries)`: the entry at
+    `from` taken out, then put at slot `to` of the rest."""
     out = []
     for i in range(len(entries)):
         rest = entries[:i] + entries[i + 1 :]
-        out.extend(rest[:j] + [entries[i]] + rest[j:] for j in range(len(rest) + 1) if j != i)
+        out.extend((i, j, rest[:j] + [entries[i]] + rest[j:]) for j in range(len(rest) + 1) if j != i)
     return out
 
 
 def repair_by_moves(
     embedder, vocabulary, entries: list[int], target: torch.Tensor, cosine: float, passes: int
-) -> tuple[list[int], float, int]:
+) -> tuple[list[int], float, list[tuple[int, int, float]]]:
     """Up to `passes` times, apply the single move with the highest cosine if it beats the current one.
 
-    Returns the entries, their cosine and the number of moves made.
+    Returns the entries, their cosine and the moves made, each `(from, to, cosine after it)`.
     """
-    moved = 0
+    moves = []
     for _ in range(passes):
         candidates = _moves(entries)
         if not candidates:
             break
-        cosines = embed_buffers(embedder, vocabulary, candidates) @ target
+        cosines = embed_buffers(embedder, vocabulary, [c[2] for c in candidates]) @ target
         best = int(cosines.argmax())
         if float(cosines[best]) <= cosine + 1e-6:
             break
-        entries, cosine, moved = candidates[best], float(cosines[best]), moved + 1
-    return entries, cosine, moved
+        source, slot, entries = candidates[best]
+        cosine = float(cosines[best])
+        moves.append((source, slot, cosine))
+    return entries, cosine, moves
 
 
 def cosine_insertion(

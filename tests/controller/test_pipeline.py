@@ -12,6 +12,7 @@ from transformers import pipeline
 import hf_tokenembed  # noqa: F401  (registers the task)
 
 FAST = {"num_beams": 1, "verifier": False, "top_k": 4, "max_steps": 5}
+BEAM = {"num_beams": 2, "top_k": 4, "max_steps": 5}  # verifier on: the bundle's default
 
 
 def same(a, b) -> bool:
@@ -26,14 +27,29 @@ def test_strings_are_embedded_and_rebuilt(rebuild, controller):
     embedder, _, train, *_ = controller
     text = train.texts[0]
     single = rebuild(text, **FAST)
-    assert set(single) == {"text", "cosine"} and isinstance(single["text"], str)
-    if single["text"]:
-        target = embedder.encode_sentences([text])[0]
-        assert single["cosine"] == pytest.approx(
-            float(embedder.encode_sentences([single["text"]])[0] @ target), abs=1e-4
-        )
+    assert set(single) == {"text", "cosine"} and single["text"]  # the first step always writes an entry
+    target = embedder.encode_sentences([text])[0]
+    assert single["cosine"] == pytest.approx(float(embedder.encode_sentences([single["text"]])[0] @ target), abs=1e-4)
     batch = rebuild(list(train.texts[:3]), **FAST)
-    assert isinstance(batch, list) and len(batch) == 3 and same(batch[0], single)  # a batch decodes each input alike
+    assert isinstance(batch, list) and len(batch) == 3 and same(batch[0], single)
+
+
+@pytest.mark.parametrize("options", [FAST, BEAM], ids=["greedy", "verifier beam"])
+def test_every_item_of_a_batch_decodes_as_it_does_alone(rebuild, controller, options):
+    """Items 1 and 2 too; under the verifier beam the children of all three inputs are embedded in one call."""
+    _, _, train, *_ = controller
+    texts = list(train.texts[3:6])
+    assert same(rebuild(texts, **options), [rebuild(text, **options) for text in texts])
+
+
+@pytest.mark.parametrize("options", [FAST, BEAM], ids=["greedy", "verifier beam"])
+def test_a_call_split_into_chunks_decodes_as_one_batch(controller, options):
+    """`batch_size` inputs are decoded together, the rest in later chunks: each result is still its own input's."""
+    *_, reconstructor = controller
+    targets = controller[2].targets[:5]
+    alone = [reconstructor.reconstruct(target, **options)[0] for target in targets]
+    for batch_size in (2, 32):
+        assert same(reconstructor.reconstruct(targets, batch_size=batch_size, **options), alone), batch_size
 
 
 def test_vectors_torch_numpy_single_and_batch(rebuild, controller):
@@ -48,11 +64,13 @@ def test_vectors_torch_numpy_single_and_batch(rebuild, controller):
 
 
 def test_parameters_and_steps(rebuild, controller):
-    _, _, train, *_ = controller
+    embedder, _, train, *_ = controller
     result = rebuild(train.targets[0], return_steps=True, **FAST)
     assert "steps" in result and len([s for s in result["steps"] if s["entry"] is not None]) <= FAST["max_steps"]
-    beam = rebuild(train.targets[0], num_beams=2, top_k=4, max_steps=5)  # verifier on: the bundle's default
-    assert beam["cosine"] >= -1.0 and "steps" not in beam
+    beam = rebuild(train.targets[0], **BEAM)
+    assert "steps" not in beam and beam["text"]
+    target = torch.nn.functional.normalize(train.targets[0], dim=0)
+    assert beam["cosine"] == pytest.approx(float(embedder.encode_sentences([beam["text"]])[0] @ target), abs=1e-4)
     with pytest.raises(TypeError, match="unknown parameter"):
         rebuild(train.targets[0], beams=2)
     with pytest.raises(ValueError, match="top_k"):

@@ -49,19 +49,29 @@ def test_reconstruct_texts_and_vectors(cli_bundle, controller, tmp_path, capsys)
     main(["reconstruct", cli_bundle, "--vectors", str(tmp_path / "v.npy"), "--greedy", "--max-steps", "4", "--steps"])
     out = capsys.readouterr().out
     assert out.count("->") == 3 and "cosine" in out and " 1. " in out
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         main(["reconstruct", cli_bundle])  # neither texts nor vectors
+    assert exit_.value.code == 2 and "usage: hf-tokenembed reconstruct" in capsys.readouterr().err
 
 
 def test_evaluate_reconstruction_prints_the_bucket_table(cli_bundle, tiny_data_dir, capsys):
     main(["evaluate-reconstruction", cli_bundle, "--data", tiny_data_dir, "--split", "test", "--sentences", "6",
           "--json"])  # fmt: skip
     results = json.loads(capsys.readouterr().out)
-    assert set(results) == {"greedy", "verifier beam"}
-    for rows in results.values():
-        assert set(rows) <= set(BUCKETS) and rows
-        for row in rows.values():
-            assert {"token_f1", "bleu", "exact_match", "rouge_l", "cosine", "seconds"} <= set(row)
+    from hf_tokenembed.controller import Reconstructor
+    from hf_tokenembed.data import load_data
+    from hf_tokenembed.evaluation import bucket_sentences, evaluate_reconstruction
+
+    texts = list(load_data(tiny_data_dir)["eval/reconstruction"]["test"]["text"])
+    expected = evaluate_reconstruction(
+        Reconstructor.from_pretrained(cli_bundle), bucket_sentences(texts, 6 // len(BUCKETS), seed=0), progress=False
+    )
+    assert set(results) == set(expected) == {"greedy", "verifier beam"}
+    for system, rows in results.items():
+        assert set(rows) == set(expected[system]) and rows
+        for bucket, row in rows.items():
+            assert row.pop("seconds") > 0 and expected[system][bucket].pop("seconds") > 0
+            assert row == pytest.approx(expected[system][bucket])  # the figures of the library's evaluation
     card = Path(cli_bundle) / "README.md"
     main(["evaluate-reconstruction", cli_bundle, "--data", tiny_data_dir, "--sentences", "6", "--card", str(card)])
     table = capsys.readouterr().out

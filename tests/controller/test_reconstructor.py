@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
-from hf_tokenembed.controller import ReconstructionVocabulary, rollin_states
+from hf_tokenembed.controller import ReconstructionVocabulary, replay_steps, rollin_states
+from hf_tokenembed.models.placer.modeling import PlacerOutput
 from hf_tokenembed.training import PlacerTrainer, SelectorTrainer
 
 from .conftest import controller_args
@@ -44,22 +47,31 @@ def test_saved_vocabulary_loads_its_keys_bit_for_bit(tmp_path):
 
 
 def test_reconstruct_gives_text_its_cosine_and_a_trace(controller):
+    """The verifier's cosine is the output's real one, and replaying the trace (insertions, STOP and the repair's
+    moves) rebuilds the output. Bags (a perfect Selector) with repair passes make sure moves occur."""
     embedder, vocabulary, train, _, _, _, reconstructor = controller
-    targets = train.targets[:3]
-    for kwargs in ({"num_beams": 1, "verifier": False}, {"num_beams": 2, "verifier": True}):
-        results = reconstructor.reconstruct(targets, top_k=4, max_steps=6, return_steps=True, **kwargs)
-        assert len(results) == 3
+    targets = train.targets[:6]
+    bags = [train.states.sentences[i] for i in range(6)]
+    runs = [
+        {"num_beams": 1, "verifier": False},
+        {"num_beams": 2, "verifier": True},
+        {"num_beams": 2, "verifier": True, "bags": bags, "repair": 4},
+    ]
+    actions = set()
+    for kwargs in runs:
+        results = reconstructor.reconstruct(targets, top_k=4, max_steps=12, return_steps=True, **kwargs)
+        assert len(results) == 6
         for result, target in zip(results, targets):
-            assert isinstance(result["text"], str) and len(result["entries"]) <= 6
-            if result["entries"]:
-                again = embedder.encode_sentences([result["text"]])[0] @ torch.nn.functional.normalize(target, dim=0)
-                assert result["cosine"] == pytest.approx(float(again), abs=1e-4)  # the verifier's cosine is real
-            replay: list[str] = []
-            for step in result["steps"]:
-                if step["entry"] not in (None, "(move)"):
-                    replay.insert(step["slot"], step["entry"])
-            if not any(step["entry"] == "(move)" for step in result["steps"]):
-                assert replay == result["entries"]
+            assert isinstance(result["text"], str) and 1 <= len(result["entries"]) <= 12  # never STOP from empty
+            again = embedder.encode_sentences([result["text"]])[0] @ torch.nn.functional.normalize(target, dim=0)
+            assert result["cosine"] == pytest.approx(float(again), abs=1e-4)  # the verifier's cosine is real
+            replayed = replay_steps(result["steps"])
+            assert len(replayed) == len(result["steps"]) and replayed[-1] == result["entries"]
+            assert [step["cosine"] for step in result["steps"] if step["action"] == "move"] == sorted(
+                step["cosine"] for step in result["steps"] if step["action"] == "move"
+            )  # each move raises the cosine
+            actions.update(step["action"] for step in result["steps"])
+    assert actions == {"insert", "stop", "move"}
 
 
 def test_vectors_as_numpy_single_or_batch(controller):
@@ -92,17 +104,54 @@ def test_bad_input_names_the_argument(controller, vectors, kwargs, error, match)
         reconstructor.reconstruct(vectors, **kwargs)
 
 
-def test_trainers_report_held_out_state_metrics(controller, tmp_path):
+def test_selector_metrics_count_the_states_whose_missing_entries_hold_the_top_ones(controller, tmp_path):
+    """A Selector biased towards a few entries ranks them first for every state: hit@1 is then the share of states
+    that miss the first of them, hit@16 the share that miss any of the 16."""
+    _, vocabulary, train, dev, selector, _, _ = controller
+    favourites = list(range(16))  # the commonest entries ("the", ".", ...)
+    biased = copy.deepcopy(selector)
+    with torch.no_grad():
+        biased.entry_bias[favourites] = torch.arange(16, 0, -1, dtype=torch.float) * 1e3
+    metrics = SelectorTrainer(biased, controller_args(tmp_path), train, eval_data=dev).evaluate()
+    missing = [set(dev.states.missing(s)) for s in range(len(dev.states))]
+    missing = [m for m in missing if m]
+    assert metrics["eval_selector_states"] == len(missing) > 0
+    assert metrics["eval_selector_hit@1"] == pytest.approx(np.mean([favourites[0] in m for m in missing]))
+    assert metrics["eval_selector_hit@16"] == pytest.approx(np.mean([bool(m & set(favourites)) for m in missing]))
+    assert 0 < metrics["eval_selector_hit@1"] < metrics["eval_selector_hit@16"] < 1
+
+
+class _AppendingPlacer(torch.nn.Module):
+    """Puts every candidate at the end of the text, and says STOP above everything."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, target, summary, buffer, buffer_mask, candidates, candidate_mask=None, labels=None):
+        batch, n, k = buffer.shape[0], buffer.shape[1], candidates.shape[1]
+        end = torch.arange(n + 1).view(1, 1, -1) == buffer_mask.sum(-1).view(-1, 1, 1)
+        action = end.float().expand(batch, k, n + 1)
+        stop = torch.full((batch,), 10.0)
+        return PlacerOutput(logits=torch.cat([action.reshape(batch, -1), stop[:, None]], -1), action_logits=action,
+                            stop_logits=stop)  # fmt: skip
+
+
+def test_placer_metrics_of_a_placer_that_always_appends_and_stops(controller, tmp_path):
+    """Its slot accuracy is the append-at-the-end baseline; STOP is always predicted, so recall is 1 and precision
+    the share of complete states."""
     _, _, train, dev, selector, placer, _ = controller
-    metrics = SelectorTrainer(selector, controller_args(tmp_path / "s"), train, eval_data=dev).evaluate()
-    assert metrics["eval_selector_hit@1"] <= metrics["eval_selector_hit@16"]
-    assert metrics["eval_selector_states"] == sum(bool(dev.states.missing(s)) for s in range(len(dev.states)))
-    placed = PlacerTrainer(placer, controller_args(tmp_path / "p"), train, selector, eval_data=dev).evaluate()
-    assert {
-        "eval_placer_slot_accuracy",
-        "eval_placer_slot_accuracy_append_baseline",
-        "eval_placer_stop_recall",
-    } <= set(placed)
+    args = controller_args(tmp_path, top_k=64)  # candidates enough to hold missing entries
+    metrics = PlacerTrainer(_AppendingPlacer(placer.config), args, train, selector, eval_data=dev).evaluate()
+    complete = [not dev.states.slots(s) for s in range(len(dev.states))]
+    assert 0 < metrics["eval_placer_slot_accuracy"] == metrics["eval_placer_slot_accuracy_append_baseline"] < 1
+    assert metrics["eval_placer_stop_recall"] == 1.0
+    assert metrics["eval_placer_stop_precision"] == pytest.approx(np.mean(complete))
+    trained = PlacerTrainer(
+        placer, controller_args(tmp_path / "p", top_k=64), train, selector, eval_data=dev
+    ).evaluate()
+    assert trained["eval_placer_slot_accuracy_append_baseline"] == metrics["eval_placer_slot_accuracy_append_baseline"]
 
 
 def test_rollin_states_are_aligned_with_their_sentences_and_carry_their_summaries(controller):
@@ -175,6 +224,10 @@ def test_cosine_search_orders_a_bag_and_repair_only_raises_the_cosine(controller
     assert cosine == pytest.approx(float(embed_buffers(embedder, vocabulary, [entries])[0] @ target), abs=1e-5)
     scrambled = entries[::-1]
     start = float(embed_buffers(embedder, vocabulary, [scrambled])[0] @ target)
-    repaired, better, moved = repair_by_moves(embedder, vocabulary, scrambled, target, start, passes=3)
-    assert better >= start and sorted(repaired) == sorted(bag) and moved <= 3
+    repaired, better, moves = repair_by_moves(embedder, vocabulary, scrambled, target, start, passes=3)
+    assert better >= start and sorted(repaired) == sorted(bag) and len(moves) <= 3
+    replayed = list(scrambled)
+    for source, slot, _ in moves:
+        replayed.insert(slot, replayed.pop(source))
+    assert replayed == repaired
     assert float(embed_buffers(embedder, vocabulary, [repaired])[0] @ target) == pytest.approx(better, abs=1e-5)

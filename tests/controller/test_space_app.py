@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from hf_tokenembed.controller import Reconstructor
+from hf_tokenembed.controller import Reconstructor, replay_steps
 
 APP_PATH = Path(__file__).resolve().parents[2] / "spaces" / "app.py"
 SENTENCE = "The bank approved the new loan for the school on day 3."
@@ -55,31 +55,43 @@ def demo(bundle_dir):
     return space_app.SpaceDemo(Reconstructor.from_pretrained(str(bundle_dir)), step_delay=0)
 
 
-def _expected(reconstructor: Reconstructor, sentence: str, mode: str, num_beams: int) -> dict:
+EXPECTED_OPTIONS = {  # what each mode of the page asks `reconstruct` for, written out (not the app's own mapping)
+    ("greedy", 2): {"num_beams": 1, "verifier": False},
+    ("beam search", 2): {"num_beams": 2},
+    ("beam search", 5): {"num_beams": 5},
+}
+
+
+def test_decoding_options_of_each_mode():
+    for (mode, num_beams), options in EXPECTED_OPTIONS.items():
+        assert space_app.decoding_options(mode, num_beams) == options
+
+
+def _expected(reconstructor: Reconstructor, sentence: str, **options) -> dict:
     target = reconstructor.embedder.encode_sentences([sentence])
-    return reconstructor.reconstruct(target, return_steps=True, **space_app.decoding_options(mode, num_beams))[0]
+    return reconstructor.reconstruct(target, return_steps=True, **options)[0]
 
 
 def test_the_replayed_trace_is_the_reconstruction(demo, controller):
-    """Inserting each step's entry at its slot rebuilds the text, for decoded texts and for bag-forced ones (every
-    entry of the sentence written, in the Placer's order: many insertions before the end)."""
+    """Replaying each step (insertions at their slots, repair moves) rebuilds the text, for decoded texts and for
+    bag-forced ones (every entry of the sentence written, in the Placer's order: many insertions before the end)."""
     train, reconstructor = controller[2], demo.reconstructor
     targets = train.targets[:6]
-    results = reconstructor.reconstruct(targets, return_steps=True, num_beams=2, repair=0)
-    results += reconstructor.reconstruct(targets, return_steps=True, **space_app.decoding_options("greedy", 1))
+    results = reconstructor.reconstruct(targets, return_steps=True, num_beams=2)
+    results += reconstructor.reconstruct(targets, return_steps=True, num_beams=1, verifier=False)
     bags = [reconstructor.vocabulary.segment(text).ids for text in train.texts[:6]]
     results += reconstructor.reconstruct(targets, return_steps=True, num_beams=2, repair=0, bags=bags)
     inside = 0
     for result in results:
-        texts = space_app.replay(result["steps"], reconstructor.vocabulary.segmenter.detokenize)
+        texts = [reconstructor.vocabulary.segmenter.detokenize(b) for b in replay_steps(result["steps"])]
         assert len(texts) == len(result["steps"]) and texts[-1] == result["text"]
-        inside += sum(step["slot"] is not None and step["slot"] < n for n, step in enumerate(result["steps"]))
+        inside += sum(step["action"] == "insert" and step["slot"] < n for n, step in enumerate(result["steps"]))
     assert inside > 0  # some entries went before the end of the text so far
 
 
 @pytest.mark.parametrize("mode", space_app.DECODINGS)
 def test_the_handler_grows_the_text_step_by_step(demo, mode):
-    expected = _expected(demo.reconstructor, SENTENCE, mode, 2)
+    expected = _expected(demo.reconstructor, SENTENCE, **EXPECTED_OPTIONS[mode, 2])
     frames = list(demo.reconstruct(SENTENCE, mode, 2))
     assert frames[0][-1] == "Reconstructing…" and len(frames) == len(expected["steps"]) + 2
     text, cosine, table, curve, status = frames[-1]
@@ -161,9 +173,8 @@ def served_app(bundle_dir, tmp_path):
 
 
 def test_the_app_in_a_browser(served_app, demo, tmp_path):
-    expected = _expected(
-        demo.reconstructor, SENTENCE, space_app.DECODINGS[0], demo.reconstructor.defaults["num_beams"]
-    )
+    assert space_app.DECODINGS[0] == "beam search"  # the page's first choice, with the bundle's beams
+    expected = _expected(demo.reconstructor, SENTENCE, num_beams=demo.reconstructor.defaults["num_beams"])
     neighbours, _ = demo.neighbours("bank", "", 10)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)

@@ -287,6 +287,43 @@ def test_reconstruction_scores_reward_the_right_text_and_move_with_it():
         reconstruction_scores(["one"], references)
 
 
+class _LookupReconstructor:
+    """Hands back, for each target vector, the known text whose vector it is, passed through `edit`."""
+
+    def __init__(self, embedder, texts, edit=lambda text: text):
+        self.embedder, self.texts, self.edit = embedder, list(texts), edit
+        self.vectors = embedder.encode_sentences(self.texts)
+
+    def reconstruct(self, vectors, **options):
+        nearest = (torch.nn.functional.normalize(vectors, dim=-1) @ self.vectors.T).argmax(-1)
+        return [{"text": self.edit(self.texts[i])} for i in nearest.tolist()]
+
+
+def test_evaluate_reconstruction_scores_each_system_in_each_bucket():
+    """The oracle (the reference itself) scores at the top in every bucket, a reversed word order keeps token F1 and
+    loses BLEU and exact match, an empty text scores 0; each bucket holds only its own lengths."""
+    from hf_tokenembed.evaluation import BUCKETS, bucket_sentences, evaluate_reconstruction
+
+    texts = [" ".join(f"w{i}x{j}" for j in range(n)) + "." for i, n in enumerate([3, 7, 9, 12, 15, 19, 22, 30, 38])]
+    sentences = bucket_sentences(texts, 2, seed=0)
+    assert all(low <= len(t.split()) <= high for b, (low, high) in BUCKETS.items() for t in sentences[b])
+    assert all(len(sentences[b]) == 2 for b in BUCKETS)
+    embedder = FakeEmbedder()
+    systems = {"oracle": {}, "reversed": {}, "empty": {}}
+    edits = {"oracle": lambda t: t, "reversed": lambda t: " ".join(t.split()[::-1]), "empty": lambda t: ""}
+    results = {}
+    for name, edit in edits.items():
+        reconstructor = _LookupReconstructor(embedder, texts, edit)
+        results[name] = evaluate_reconstruction(reconstructor, sentences, {name: systems[name]}, progress=False)[name]
+    for bucket in BUCKETS:
+        oracle, reversed_, empty = (results[name][bucket] for name in edits)
+        assert oracle["token_f1"] == oracle["exact_match"] == oracle["rouge_l"] == 1.0
+        assert oracle["bleu"] == pytest.approx(100.0) and oracle["cosine"] == pytest.approx(1.0)
+        assert reversed_["token_f1"] == 1.0 and reversed_["exact_match"] == 0.0 and reversed_["bleu"] < 50
+        assert empty["token_f1"] == empty["cosine"] == 0.0
+        assert oracle["seconds"] >= 0
+
+
 def test_raw_encoder_is_the_encoder_alone(tiny_backbone, tiny_model):
     from sentence_transformers import SentenceTransformer
 
