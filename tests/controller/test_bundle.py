@@ -101,6 +101,42 @@ def test_a_damaged_bundle_is_a_clear_error(bundle_dir, tmp_path, damage):
         TextReconstructor.from_pretrained(folder)
 
 
+def test_an_edited_config_is_a_clear_error(bundle_dir, tmp_path):
+    """config.json is checked too: an edited decoding setting or embedder fingerprint never loads silently."""
+    import shutil
+
+    for key, value in (("decoding", {"num_beams": 8}), ("embedder_fingerprint", "0123456789abcdef")):
+        folder = tmp_path / key
+        shutil.copytree(bundle_dir, folder)
+        values = json.loads((folder / "config.json").read_text())
+        values[key] = {**values[key], **value} if isinstance(value, dict) else value
+        (folder / "config.json").write_text(json.dumps(values, indent=2))
+        with pytest.raises(ValueError, match=r"config.json does not match its checksum"):
+            TextReconstructor.from_pretrained(folder)
+
+
+def test_an_embedder_the_keys_do_not_come_from_is_refused(controller, bundle_dir, tmp_path):
+    """A bundle whose files and config are consistent, but whose embedder is another model than the one its
+    vocabulary keys were computed with (its fingerprint differs), is refused."""
+    import shutil
+
+    from hf_tokenembed.models.reconstructor.modeling import _checked_files, config_digest
+
+    embedder = controller[0]
+    folder = tmp_path / "bundle"
+    shutil.copytree(bundle_dir, folder)
+    other = type(embedder)(embedder.config)  # fresh LoRA and head weights: another fingerprint
+    assert other.fingerprint() != embedder.fingerprint()
+    shutil.rmtree(folder / "embedder")
+    other.save_pretrained(folder / "embedder", save_mode="compact")
+    values = json.loads((folder / "config.json").read_text())
+    values["files_sha256"] = _checked_files(folder)
+    values["config_sha256"] = config_digest(values)
+    (folder / "config.json").write_text(json.dumps(values, indent=2))
+    with pytest.raises(ValueError, match="is not the TokenEmbedder the vocabulary keys come from"):
+        TextReconstructor.from_pretrained(folder)
+
+
 def test_an_interrupted_save_leaves_the_previous_bundle(controller, bundle_dir, tmp_path, monkeypatch):
     import shutil
 

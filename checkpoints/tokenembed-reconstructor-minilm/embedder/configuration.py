@@ -19,7 +19,7 @@ class TokenEmbedderConfig(PretrainedConfig):
     r"""Configuration for [`TokenEmbedder`].
 
     Args:
-        backbone (`str`): Hub name or local path of a BERT-family encoder loaded through `AutoModel`.
+        backbone (`str`): Hub name or local path of a BERT- or MPNet-family encoder loaded through `AutoModel`.
         backbone_config (`dict`, *optional*): The backbone's own config. Set when the backbone's weights live in this
             checkpoint (full save); `None` means "load the pretrained backbone by name".
         pooling (`str`, *optional*): `"mean"` or `"cls"`; `None` takes the backbone family's convention.
@@ -28,7 +28,9 @@ class TokenEmbedderConfig(PretrainedConfig):
         passage_prefix (`str`, *optional*): Prefix for passages (E5: `"passage: "`); `None` takes the family's.
         lora_layers (`int`): LoRA is added to the top `lora_layers` encoder layers; 0 keeps the backbone frozen.
         lora_rank (`int`), lora_alpha (`int`), lora_dropout (`float`): The LoRA hyper-parameters.
-        lora_target_modules (`list[str]`): Linear layers inside each targeted encoder layer.
+        lora_target_modules (`list[str]`, *optional*): Linear layers inside each targeted encoder layer; `None` takes
+            the backbone architecture's attention projections (BERT: query/key/value; MPNet: q/k/v), filled in when
+            the model is built.
         head_dims (`list[int]`, *optional*): `[hidden, out]` of the two-layer MLP head
             (Linear → GELU → LayerNorm → Linear); `None` = `[backbone hidden, backbone hidden]`; `[]` = no head, the
             raw backbone's pooled space.
@@ -81,7 +83,7 @@ class TokenEmbedderConfig(PretrainedConfig):
         self.lora_rank = lora_rank
         self.lora_alpha = lora_alpha
         self.lora_dropout = lora_dropout
-        self.lora_target_modules = list(lora_target_modules or ["query", "key", "value"])
+        self.lora_target_modules = list(lora_target_modules) if lora_target_modules else None
         self.head_dims = None if head_dims is None else [int(d) for d in head_dims]
         self.max_seq_length = max_seq_length
         self.save_mode = save_mode

@@ -39,6 +39,7 @@ __all__ = ["TokenEmbedder", "TokenEmbedderOutput", "TokenEmbedderPreTrainedModel
 COMPACT_WEIGHTS_NAME = "token_embedder.safetensors"
 CHECKSUMS_NAME = "weights_sha256.json"  # the SHA-256 of each weights file, checked when a local folder loads
 _PROGRESS_MIN_BATCHES = 8
+_LORA_TARGETS = {"bert": ("query", "key", "value"), "mpnet": ("q", "k", "v")}  # attention projections, by model_type
 _NOT_FINGERPRINTED = (
     "transformers_version",
     "_name_or_path",
@@ -124,6 +125,10 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         hidden = self.backbone.config.hidden_size
         head_dims = config.head_dims if config.head_dims is not None else [hidden, hidden]
         self.head = TokenHead(hidden, head_dims[0], head_dims[1]) if head_dims else None
+        if config.lora_target_modules is None:
+            config.lora_target_modules = list(
+                _LORA_TARGETS.get(self.backbone.config.model_type, _LORA_TARGETS["bert"])
+            )
         self._tokenizer = None
         self.post_init()
         self._add_lora()
@@ -239,8 +244,13 @@ class TokenEmbedder(TokenEmbedderPreTrainedModel):
         mask = create_bidirectional_mask(
             config=self.backbone.config, inputs_embeds=hidden_states, attention_mask=attention_mask
         )
-        for layer in self.backbone.encoder.layer[self.frozen_layers :]:
-            hidden_states = layer(hidden_states, mask)
+        encoder = self.backbone.encoder
+        shared = {}
+        if hasattr(encoder, "compute_position_bias"):  # MPNet: one relative-position bias for every layer
+            shared["position_bias"] = encoder.compute_position_bias(hidden_states)
+        for layer in encoder.layer[self.frozen_layers :]:
+            output = layer(hidden_states, mask, **shared)
+            hidden_states = output[0] if isinstance(output, tuple) else output
         return self._pool_and_project(hidden_states, attention_mask, span_mask)
 
     def _pool_and_project(

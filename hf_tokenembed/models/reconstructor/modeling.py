@@ -2,7 +2,7 @@
 with the entries table of their reconstruction vocabulary, in one folder.
 
 ```
-config.json       TextReconstructorConfig: decoding defaults, the SHA-256 of every other file
+config.json       TextReconstructorConfig: decoding defaults, the SHA-256 of every other file and of its own values
 embedder/         the TokenEmbedder, compact (LoRA + head; the backbone by name)
 selector/         the Selector, without its entry keys (they are the vocabulary's, below)
 placer/           the Placer
@@ -24,6 +24,7 @@ the plugin is not installed.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -58,6 +59,12 @@ def quantize_keys(keys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`(int8 codes, fp32 scales)` of `(N, d)` keys: per row, the largest magnitude maps to 127."""
     scales = keys.float().abs().amax(dim=1).clamp(min=1e-12) / 127
     return torch.round(keys.float() / scales[:, None]).to(torch.int8), scales
+
+
+def config_digest(values: dict) -> str:
+    """SHA-256 of a saved config's values (canonical JSON), its own ``config_sha256`` left out."""
+    body = {k: v for k, v in values.items() if k != "config_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _checked_files(root: Path) -> dict[str, str]:
@@ -203,6 +210,9 @@ class TextReconstructor(PreTrainedModel):
             custom_object_save(self, folder, config=config)
         config.files_sha256 = _checked_files(folder)
         config.save_pretrained(folder)
+        values = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        values["config_sha256"] = config_digest(values)
+        (folder / "config.json").write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     # ----------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -247,7 +257,14 @@ class TextReconstructor(PreTrainedModel):
 
     @staticmethod
     def _verify(root: Path, config: TextReconstructorConfig) -> None:
-        """Every file the config lists is there and matches its SHA-256: a clear error, never a wrong answer."""
+        """The config's values match their SHA-256, and every file it lists is there and matches its own: a clear
+        error, never a wrong answer (an edited decoding setting or fingerprint included)."""
+        values = json.loads((root / "config.json").read_text(encoding="utf-8"))
+        if "config_sha256" in values and values["config_sha256"] != config_digest(values):
+            raise ValueError(
+                f"{root / 'config.json'} does not match its checksum (config_sha256): it was edited or damaged "
+                "(save the bundle again from its parts, or download it again)"
+            )
         if not config.files_sha256:
             raise ValueError(
                 f"{root / 'config.json'} lists no file checksums: not a bundle saved by TextReconstructor"
