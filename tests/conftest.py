@@ -84,3 +84,13 @@ def tiny_data_dir(tmp_path_factory) -> str:
     (folder / "corpus.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
     build_data(str(folder / "corpus.txt"), folder / "data", min_freq=1, wordfreq_top=500, progress=False)
     return str(folder / "data")
+
+
+@pytest.fixture(scope="session")
+def bbc_data_dir(tmp_path_factory) -> str:
+    """The real offline data folder (`hf-tokenembed data build --corpus bbc-news`; slow tests only, about a minute)."""
+    from hf_tokenembed.data import build_data
+
+    folder = tmp_path_factory.mktemp("bbc") / "data"
+    build_data("bbc-news", folder, progress=False)
+    return str(folder)

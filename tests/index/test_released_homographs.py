@@ -4,55 +4,58 @@ Twice: with the part of speech given (`pos="n"`) and read off the context by spa
 `pos` extra), which must read every one of these words as the noun it is.
 
 The contexts are `benchmarks/bench_homographs.py`'s ("bank", "bat", "spring", "pitch", "bass", two each), searched
-in an index of those words and their WordNet senses built with the released TokenEmbedder (nothing held out: no
-context is a WordNet example). A context where the released model still ranks a wrong sense first is a strict
-xfail: RESULTS.md reports it, and a model that gets it right turns the xfail into a failure that says so.
+among those words' sense entries as the benchmark's index builds them (`hf-tokenembed index build` over the BBC data
+folder: the same WordNet senses and examples, the same held-out sentences left out, the same corpus clusters for
+senses without examples), only without the other words' entries, which these rankings never compare: the ten
+rankings are the benchmark's. A context where the released model still ranks a wrong sense first is a strict
+xfail that only an `AssertionError` satisfies: RESULTS.md reports it, and a model that gets it right turns the
+xfail into a failure that says so.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASED = ROOT / "checkpoints" / "tokenembed-reconstructor-minilm" / "embedder"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_homographs import CASES  # noqa: E402
 
-WRONG_FIRST = {  # context -> the sense the released stage 1 ranks first among the nouns
-    "The bat flew out of the cave at dusk.": "bat ((baseball) a turn trying)",
-    "He swung the bat and hit the ball.": "bat ((baseball) a turn trying)",
-    "They drank cold water from a mountain spring.": "spring (season of growth)",
-    "The roof was sealed with hot black pitch.": "pitch (degree of deviation)",
+WRONG_FIRST = {  # context -> the sense the released stage 1 ranks first among the nouns (bench_homographs)
+    "The bat flew out of the cave at dusk.": "bat (club used for hitting)",
+    "The pitch of her voice rose when she was nervous.": "pitch (abrupt up-and-down motion)",
+    "The roof was sealed with hot black pitch.": "pitch (all-fours game)",
 }
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    import datasets
+def released(bbc_data_dir, tmp_path_factory):
+    """The released TokenEmbedder and the benchmark's index, restricted to the five words' sense entries."""
+    from datasets import load_from_disk
     from transformers import AutoModel
 
-    from hf_tokenembed.data import load_wordnet
-    from hf_tokenembed.data.vocab import vocab_features
-    from hf_tokenembed.data.wordnet import build_homographs, build_senses
+    from hf_tokenembed.data import EVAL_SPLITS, held_out_sentences
     from hf_tokenembed.index import VocabIndex, VocabIndexConfig
 
-    try:
-        wn = load_wordnet()
-    except FileNotFoundError:
-        pytest.skip("WordNet 3.0 is not installed")
-    words = sorted({word for word, _, _ in CASES})
+    data = Path(bbc_data_dir)
+    held_out = held_out_sentences(load_from_disk(data / "eval" / "wic"), load_from_disk(data / "senses"), EVAL_SPLITS)
     folder = tmp_path_factory.mktemp("homographs")
-    rows = {"word": words, "count": [1] * len(words), "zipf": [4.0] * len(words)}
-    datasets.Dataset.from_dict(rows, features=vocab_features()).save_to_disk(str(folder / "vocab"))
-    build_senses(wn, words).save_to_disk(str(folder / "senses"))
-    build_homographs(wn, words).save_to_disk(str(folder / "homographs"))
+    for name in ("vocab", "homographs", "corpus"):
+        os.symlink(data / name, folder / name)
+    words = {word for word, _, _ in CASES}
+    senses = load_from_disk(data / "senses").filter(lambda w: w in words, input_columns="word")
+    senses.save_to_disk(str(folder / "senses"))
     model = AutoModel.from_pretrained(RELEASED).eval()
-    config = VocabIndexConfig(index_type="exact", sense_corpus_contexts=0)
-    index = VocabIndex.build(model, folder, config, include=("word", "sense"), exclude_sentences=(), progress=False)
+    index = VocabIndex.build(
+        model, folder, VocabIndexConfig(), include=("sense",), exclude_sentences=held_out, progress=False
+    )
     return model, index
 
 
@@ -63,7 +66,10 @@ def released(tmp_path_factory):
 @pytest.mark.parametrize(
     ("word", "context", "gold"),
     [
-        pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=f"ranks {WRONG_FIRST[case[1]]} first"))
+        pytest.param(
+            *case,
+            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"ranks {WRONG_FIRST[case[1]]} first"),
+        )
         if case[1] in WRONG_FIRST
         else case
         for case in CASES
