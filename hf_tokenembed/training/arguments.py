@@ -174,6 +174,8 @@ class TokenHeadTrainingArguments(TrainingArguments):
             if getattr(self, name) < 0:
                 raise ValueError(f"`{name}` must be >= 0, got {getattr(self, name)!r}")
         self.remove_unused_columns = False
+        if self.ddp_broadcast_buffers is None:  # processes call the model a different number of times per step
+            self.ddp_broadcast_buffers = False  # (each embeds its share in chunks); its buffers never change
 
 
 @dataclass

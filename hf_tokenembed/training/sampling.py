@@ -8,15 +8,15 @@ __all__ = ["MicroBatchSeeder"]
 
 
 class MicroBatchSeeder:
-    """The random generator of each micro-batch: seeded by the run seed, the optimizer step, the micro-batch within
-    the step (under gradient accumulation each draws its own sample) and the process, so a resumed run draws what
-    the uninterrupted one would have."""
+    """The random generator of each micro-batch: seeded by the run seed, the optimizer step and the micro-batch within
+    the step (under gradient accumulation each draws its own sample), so a resumed run draws what the uninterrupted
+    one would have, and every process of a data-parallel run draws the same (`training.distributed`)."""
 
     def __init__(self) -> None:
         self._last = (-1, 0)  # (optimizer step, micro-batch within it)
 
-    def rng(self, seed: int, step: int, process_index: int = 0) -> np.random.Generator:
+    def rng(self, seed: int, step: int) -> np.random.Generator:
         last_step, micro = self._last
         micro = micro + 1 if step == last_step else 0
         self._last = (step, micro)
-        return np.random.default_rng([seed, step, micro, process_index])
+        return np.random.default_rng([seed, step, micro])

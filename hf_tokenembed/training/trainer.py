@@ -25,6 +25,7 @@ from hf_tokenembed.losses import (
 
 from .arguments import TokenHeadTrainingArguments
 from .callbacks import HardNegativeRefreshCallback
+from .distributed import gather_batch, share_rows, shares
 from .examples import Stage1Examples
 from .feature_cache import FrozenFeatureCache
 from .original_recipe import OriginalRecipeLoss
@@ -195,9 +196,22 @@ class TokenHeadTrainer(Trainer):
         embeddings, pooled, sentence = (torch.cat([p[k] for p in parts])[inverse] for k in range(3))
         return Embedded(embeddings, pooled, sentence)
 
+    def _embed_step(self, model, rows: np.ndarray, span_masks: list[list[int]] | None = None) -> Embedded:
+        """`_embed` of rows of this step's loss. With several processes each embeds its share of the rows and the
+        shares are exchanged (`training.distributed`); fewer rows than processes are embedded by every process."""
+        world, rank = self.args.world_size, self.args.process_index
+        if world == 1 or len(rows) < world:
+            return self._embed(model, rows, span_masks)
+        parts = shares(len(rows), world)
+        mine = parts[rank]
+        local = self._embed(model, rows[mine], None if span_masks is None else [span_masks[i] for i in mine])
+        counts = [len(part) for part in parts]
+        return Embedded(*(share_rows(tensor, counts, rank) for tensor in local))
+
     def embed_sentences(self, model, rows: np.ndarray):
-        """The model's output for cache rows and their sentence vectors, pooled as `encode_sentences` pools them."""
-        output = self._embed(model, rows)
+        """The model's output for a step's cache rows and their sentence vectors, pooled as `encode_sentences` pools
+        them."""
+        output = self._embed_step(model, rows)
         return output, F.normalize(output.sentence, dim=-1)
 
     @torch.no_grad()
@@ -232,7 +246,7 @@ class TokenHeadTrainer(Trainer):
 
     # ------------------------------------------------------------------------------------------------ loss
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        occurrences = inputs["occurrence"].cpu().numpy()
+        occurrences = gather_batch(inputs["occurrence"], self.args.world_size).cpu().numpy()  # the whole step's
         rng = self._batch_rng()
         rows = self.examples.occurrences[occurrences]
         types = rows[:, 3]
@@ -247,12 +261,12 @@ class TokenHeadTrainer(Trainer):
         pairs = self._synonym_pairs(rng)
         b, k, s = len(types), negatives.shape[1], len(pairs)
         short = np.concatenate([types, negatives.reshape(-1), partners[has_partner], pairs[:, 0], pairs[:, 1]])
-        short_vectors = self._embed(model, self.type_rows[short]).embeddings
+        short_vectors = self._embed_step(model, self.type_rows[short]).embeddings
         anchor, negative = short_vectors[:b], short_vectors[b : b + b * k]
         partner = short_vectors[b + b * k : len(short) - 2 * s]
         pair_vectors = short_vectors[len(short) - 2 * s :]
         order_rows = self.sentence_rows[rng.choice(len(self.sentence_rows), self.args.order_batch_size, replace=False)]
-        context_output = self._embed(model, self.context_rows[rows[:, 0]], spans)
+        context_output = self._embed_step(model, self.context_rows[rows[:, 0]], spans)
         order_output, sentences = self.embed_sentences(model, order_rows.reshape(-1))
         context = context_output.embeddings
         sentences = sentences.view(len(order_rows), -1, sentences.shape[-1])
@@ -331,7 +345,7 @@ class TokenHeadTrainer(Trainer):
 
     def _batch_rng(self) -> np.random.Generator:
         """This micro-batch's sampler (see `MicroBatchSeeder`)."""
-        return self._seeder.rng(self.args.seed, self.state.global_step, self.args.process_index)
+        return self._seeder.rng(self.args.seed, self.state.global_step)
 
     def _draw_partners(self, types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One partner (variant or synonym) per type, drawn at random; -1 for a type without any (its row then
@@ -363,7 +377,7 @@ class TokenHeadTrainer(Trainer):
         glosses = np.concatenate([senses, np.array(siblings, dtype=np.int64)])
         rows = np.concatenate([self.sense_use_rows[batch], self.gloss_rows[glosses]])
         masks = [self.sense_use_masks[i] for i in batch] + [self.gloss_masks[g] for g in glosses]
-        output = self._embed(model, rows, masks)
+        output = self._embed_step(model, rows, masks)
         vectors = output.embeddings
         b = len(batch)
         device = vectors.device
@@ -404,12 +418,12 @@ class TokenHeadTrainer(Trainer):
         has_hypernym = self.hypernym_rows[senses] >= 0
         hypernyms = senses[has_hypernym]
         masks = [self.gloss_masks[s] for s in senses] + [self.hypernym_masks[s] for s in hypernyms]
-        in_context = self._embed(
+        in_context = self._embed_step(
             model, np.concatenate([self.gloss_rows[senses], self.hypernym_rows[hypernyms]]), masks
         )
         synonym_rows = [self.synonym_rows[s] for s in senses]
         owners = torch.from_numpy(np.repeat(np.arange(len(senses)), [len(r) for r in synonym_rows]))
-        words = self._embed(model, np.concatenate([self.gloss_text_rows[senses], *synonym_rows])).embeddings
+        words = self._embed_step(model, np.concatenate([self.gloss_text_rows[senses], *synonym_rows])).embeddings
         n = len(senses)
         gloss_context, hypernym = F.normalize(in_context.embeddings, dim=-1).split([n, len(hypernyms)])
         gloss_text, synonyms = words[:n], words[n:]
@@ -430,7 +444,9 @@ class TokenHeadTrainer(Trainer):
         groups = self.examples.sense_groups[gold_senses]
         senses = np.concatenate([self.group_senses[g] for g in dict.fromkeys(groups.tolist())])
         towers, gloss_text = self._gloss_towers(model, senses)
-        queries = self._embed(model, self.sense_use_rows[batch], [self.sense_use_masks[i] for i in batch]).embeddings
+        queries = self._embed_step(
+            model, self.sense_use_rows[batch], [self.sense_use_masks[i] for i in batch]
+        ).embeddings
         device = queries.device
         position = {int(s): i for i, s in enumerate(senses)}
         gold = torch.tensor([position[int(s)] for s in gold_senses], device=device)
@@ -448,7 +464,7 @@ class TokenHeadTrainer(Trainer):
             len(self.phrase_rows), min(self.args.phrase_gloss_batch_size, len(self.phrase_rows)), replace=False
         )
         rows = np.concatenate([self.phrase_rows[picked], self.phrase_gloss_rows[picked]])
-        vectors = self._embed(model, rows).embeddings
+        vectors = self._embed_step(model, rows).embeddings
         phrases, glosses = vectors.split(len(picked))
         device = vectors.device
         same_phrase = self.phrase_rows[picked][:, None] == self.phrase_rows[picked][None, :]
@@ -462,7 +478,9 @@ class TokenHeadTrainer(Trainer):
 
     def _original_loss(self, model, types: np.ndarray, return_outputs: bool):
         nearest = self.miner.mine(torch.from_numpy(types), torch.from_numpy(types)).numpy()[:, 0]
-        anchor, negative = self._embed(model, self.type_rows[np.concatenate([types, nearest])]).embeddings.chunk(2)
+        anchor, negative = self._embed_step(model, self.type_rows[np.concatenate([types, nearest])]).embeddings.chunk(
+            2
+        )
         unwrapped = self.accelerator.unwrap_model(model)
         parts = self.losses["original"].compute_loss_from_embeddings(anchor, negative, unwrapped.head)
         self._track(parts)

@@ -376,6 +376,9 @@ def test_bad_training_arguments(tmp_path, overrides, match):
         _args(tmp_path, **overrides)
 
 
+TWO_PROCESS_ATOL = 1e-6  # README: two processes train as one, to float rounding (weights within 1e-6)
+
+
 def _cli(tmp_path, tiny_backbone, tiny_data_dir, *extra: str) -> list[str]:
     return [
         "--preset", "tiny", "--backbone", tiny_backbone, "--data_dir", tiny_data_dir,
@@ -451,18 +454,37 @@ def test_same_seed_trains_the_same_model(tmp_path, tiny_backbone, tiny_data_dir)
 
 
 @pytest.mark.slow
-def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_backbone, tiny_data_dir):
-    """Two processes train; only the main process writes the model, card and evaluation."""
+def test_two_processes_train_as_one(tmp_path, tiny_backbone, tiny_data_dir):
+    """A global batch of 8 on one process, or 4 on each of two (`accelerate launch --multi_gpu`, DDP over gloo): every
+    process draws the whole step's sample and embeds its share (`training.distributed`), so both train the same model,
+    every tensor equal up to the float rounding of other batch shapes. Only the main process writes the model, card
+    and evaluation."""
+    from safetensors.torch import load_file
+
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    command = [
+    script = str(ROOT / "trainers" / "train_head.py")
+    one = [sys.executable, script, *_cli(tmp_path / "one", tiny_backbone, tiny_data_dir, "--use_cpu", "true")]
+    two = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", str(ROOT / "trainers" / "train_head.py"),
-        *_cli(tmp_path, tiny_backbone, tiny_data_dir, "--use_cpu", "true"),
+        "--mixed_precision", "no", "--dynamo_backend", "no", script,
+        *_cli(tmp_path / "two", tiny_backbone, tiny_data_dir, "--use_cpu", "true", "--per_device_train_batch_size", "4"),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, stdin=subprocess.DEVNULL)
-    assert result.returncode == 0, result.stderr[-3000:]
-    run = tmp_path / "run"
+    for command in (one, two):
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=900, stdin=subprocess.DEVNULL
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "two" / "run"
     assert {"config.json", "model.safetensors", "README.md", "eval_results.json"} <= set(os.listdir(run))
     assert not [p for p in run.iterdir() if p.name.startswith(".tmp")]
     state = json.loads((run / "checkpoint-6" / "trainer_state.json").read_text())
     assert state["global_step"] == 6
+    first, second = (load_file(tmp_path / name / "run" / "model.safetensors") for name in ("one", "two"))
+    assert first.keys() == second.keys()
+    changed = 0
+    for name in first:
+        torch.testing.assert_close(second[name], first[name], atol=TWO_PROCESS_ATOL, rtol=0, msg=name)
+        changed += not torch.equal(
+            first[name], load_file(tmp_path / "one" / "run" / "checkpoint-3" / "model.safetensors")[name]
+        )
+    assert changed  # training moved the weights after step 3 (the comparison is not of untouched tensors)
