@@ -121,15 +121,30 @@ def test_an_interrupted_placer_resumes_where_it_stopped(phase, trained, embedder
     assert _same_weights(tmp_path / "placer", root / "placer")
 
 
-def test_two_processes_train_exactly_as_one(tmp_path, embedder_dir, tiny_data_dir):
-    """A global batch of 16 on one process, or 8 on each of two: the same states, noise and loss, so the same model."""
+TWO_PROCESS_ATOL = 5e-5  # README: without dropout, the controller's two-process runs equal one process's to 5e-5
+
+
+@pytest.mark.parametrize("script", ["selector", "placer"])
+def test_two_processes_train_as_one_without_dropout(script, trained, tmp_path, embedder_dir, tiny_data_dir):
+    """A global batch of 16 on one process, or 8 on each of two, dropout 0 (the tiny presets'): the same states, noise
+    and loss, so the same model within the README's tolerance; the Placer with its roll-in too."""
+    root, _, _ = trained
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    script = str(ROOT / "trainers" / "train_selector.py")
-    one = [sys.executable, script, "--preset", "selector-tiny", *_flags(embedder_dir, tiny_data_dir, tmp_path / "one")]
+    path = str(ROOT / "trainers" / f"train_{script}.py")
+    preset = json.loads((ROOT / "trainers" / "configs" / f"{script}-tiny.json").read_text())
+    assert preset["dropout"] == 0.0
+    extra = {"selector": root / "selector"} if script == "placer" else {}
+    one = [
+        sys.executable,
+        path,
+        "--preset",
+        f"{script}-tiny",
+        *_flags(embedder_dir, tiny_data_dir, tmp_path / "one", **extra),
+    ]
     two = [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", script, "--preset", "selector-tiny",
-        *_flags(embedder_dir, tiny_data_dir, tmp_path / "two", per_device_train_batch_size=8),
+        "--mixed_precision", "no", "--dynamo_backend", "no", path, "--preset", f"{script}-tiny",
+        *_flags(embedder_dir, tiny_data_dir, tmp_path / "two", per_device_train_batch_size=8, **extra),
     ]  # fmt: skip
     for command in (one, two):
         result = subprocess.run(
@@ -138,5 +153,6 @@ def test_two_processes_train_exactly_as_one(tmp_path, embedder_dir, tiny_data_di
         assert result.returncode == 0, result.stderr[-3000:]
     first, second = (load_file(tmp_path / run / "model.safetensors") for run in ("one", "two"))
     assert first.keys() == second.keys()
-    for name in first:
-        torch.testing.assert_close(first[name], second[name], atol=1e-5, rtol=1e-4, msg=name)
+    differences = {name: float((second[name] - first[name]).abs().max()) for name in first}
+    worst = sorted(differences.items(), key=lambda item: -item[1])[:5]
+    assert worst[0][1] <= TWO_PROCESS_ATOL, worst

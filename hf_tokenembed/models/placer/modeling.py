@@ -63,6 +63,12 @@ class PlacerPreTrainedModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
 
+def _without_key_part(gradient: torch.Tensor) -> torch.Tensor:
+    """The gradient of an attention's `in_proj_bias` (query, key, value) with the key's third set to zero."""
+    query, key, value = gradient.chunk(3)
+    return torch.cat([query, torch.zeros_like(key), value])
+
+
 class Placer(PlacerPreTrainedModel):
     """Scores (candidate, slot) insertions and STOP for a batch of partial texts."""
 
@@ -79,6 +85,9 @@ class Placer(PlacerPreTrainedModel):
             batch_first=True, norm_first=True,
         )  # fmt: skip
         self.encoder = nn.TransformerEncoder(layer, config.num_layers, enable_nested_tensor=False)
+        for block in self.encoder.layers:  # the key's bias adds one score to all keys of a query, which softmax removes:
+            # its gradient is zero but for rounding, which AdamW's first step would turn into updates of the whole lr
+            block.self_attn.in_proj_bias.register_hook(_without_key_part)
         self.norm = nn.LayerNorm(hidden)
         self.slot = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden))
         self.candidate = nn.Linear(hidden, hidden)
