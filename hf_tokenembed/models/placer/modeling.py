@@ -85,8 +85,9 @@ class Placer(PlacerPreTrainedModel):
             batch_first=True, norm_first=True,
         )  # fmt: skip
         self.encoder = nn.TransformerEncoder(layer, config.num_layers, enable_nested_tensor=False)
-        for block in self.encoder.layers:  # the key's bias adds one score to all keys of a query, which softmax removes:
-            # its gradient is zero but for rounding, which AdamW's first step would turn into updates of the whole lr
+        # The key's bias adds one score to all keys of a query, which softmax removes: its gradient is zero but for
+        # rounding, which AdamW's first step would turn into updates of the whole learning rate. Not trained.
+        for block in self.encoder.layers:
             block.self_attn.in_proj_bias.register_hook(_without_key_part)
         self.norm = nn.LayerNorm(hidden)
         self.slot = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden))
